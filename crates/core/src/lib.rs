@@ -1,0 +1,22 @@
+//! Frontdesk's pure domain core.
+//!
+//! Owns the words of the product (organization, website, contact, conversation, message, agent),
+//! typed ids, inputs that are validated once at the edge, the conversation state machine and the
+//! wire protocol types shared by the server, the widget and the dashboard.
+//!
+//! Invariant: nothing here does IO, spawns tasks or reads a clock. Time is passed in as
+//! milliseconds since the Unix epoch (`Millis`). `clippy.toml` in this crate enforces it.
+
+pub mod conversation;
+pub mod ids;
+pub mod input;
+pub mod protocol;
+
+/// Milliseconds since the Unix epoch, UTC. Passed in by callers; the core never reads a clock.
+pub type Millis = i64;
+
+pub use conversation::{
+    Action, ConversationState, ConversationStatus, Transition, TransitionError,
+};
+pub use ids::*;
+pub use input::*;

@@ -1,0 +1,587 @@
+//! The wire format: WebSocket frames and REST bodies, shared by the server, the widget and the
+//! dashboard. TypeScript types are generated from these (`web/src/generated/`), and a test fails
+//! when the committed copy is stale. `docs/protocol.md` describes how they are used.
+//!
+//! Version 1. A breaking change bumps [`PROTOCOL_VERSION`]; fields are only ever added.
+
+use crate::Millis;
+use crate::conversation::ConversationStatus;
+use crate::ids::*;
+use crate::input::ErrorCode;
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+pub const PROTOCOL_VERSION: u32 = 1;
+/// Largest WebSocket frame a client may send, in bytes.
+pub const MAX_FRAME_BYTES: usize = 32 * 1024;
+/// Largest REST body, in bytes.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum MessageKind {
+    /// Written by the visitor.
+    Visitor,
+    /// A reply from an agent; the visitor sees it.
+    Agent,
+    /// Written by Frontdesk about the conversation ("Ann joined"); everyone sees it.
+    System,
+    /// An internal note between agents. Never sent to the visitor.
+    Note,
+}
+
+impl MessageKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Visitor => "visitor",
+            Self::Agent => "agent",
+            Self::System => "system",
+            Self::Note => "note",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "visitor" => Some(Self::Visitor),
+            "agent" => Some(Self::Agent),
+            "system" => Some(Self::System),
+            "note" => Some(Self::Note),
+            _ => None,
+        }
+    }
+    /// Whether the visitor may ever see a message of this kind.
+    pub fn visible_to_visitor(self) -> bool {
+        !matches!(self, Self::Note)
+    }
+}
+
+/// One stored message.
+///
+/// `seq` is the conversation's total order over every message, notes included; it has no gaps.
+/// `public_seq` numbers only what the visitor can see (no notes); it has no gaps either, and is
+/// what visitors resume from and what read receipts count in. Notes have no `public_seq`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct Message {
+    pub id: MessageId,
+    pub conversation_id: ConversationId,
+    #[ts(type = "number")]
+    pub seq: i64,
+    #[ts(type = "number | null")]
+    pub public_seq: Option<i64>,
+    pub client_id: Option<String>,
+    pub kind: MessageKind,
+    pub author_id: Option<String>,
+    pub author_name: Option<String>,
+    /// The text exactly as typed. Clients render it as text, never as markup.
+    pub text: String,
+    #[ts(type = "number")]
+    pub created_at: Millis,
+}
+
+/// A conversation as agents see it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct Conversation {
+    pub id: ConversationId,
+    pub website_id: WebsiteId,
+    pub contact_id: ContactId,
+    pub status: ConversationStatus,
+    pub assignee_id: Option<AgentId>,
+    pub assignee_name: Option<String>,
+    /// Highest `seq` stored.
+    #[ts(type = "number")]
+    pub last_seq: i64,
+    /// Highest `public_seq` stored.
+    #[ts(type = "number")]
+    pub last_public_seq: i64,
+    /// Receipts, in `public_seq`: what the visitor's widget has received and shown.
+    #[ts(type = "number")]
+    pub visitor_delivered_seq: i64,
+    #[ts(type = "number")]
+    pub visitor_read_seq: i64,
+    /// Receipts, in `public_seq`: what the agents have received and read.
+    #[ts(type = "number")]
+    pub agent_delivered_seq: i64,
+    #[ts(type = "number")]
+    pub agent_read_seq: i64,
+    /// Visitor messages no agent has read yet.
+    #[ts(type = "number")]
+    pub unread: i64,
+    pub contact_name: Option<String>,
+    pub contact_email: Option<String>,
+    pub website_name: String,
+    pub last_message_preview: Option<String>,
+    #[ts(type = "number | null")]
+    pub last_message_at: Option<Millis>,
+    #[ts(type = "number")]
+    pub created_at: Millis,
+    #[ts(type = "number")]
+    pub updated_at: Millis,
+}
+
+/// A conversation as its visitor sees it: no internal fields.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct VisitorConversation {
+    pub id: ConversationId,
+    pub status: ConversationStatus,
+    pub agent_name: Option<String>,
+    #[ts(type = "number")]
+    pub last_public_seq: i64,
+    #[ts(type = "number")]
+    pub agent_delivered_seq: i64,
+    #[ts(type = "number")]
+    pub agent_read_seq: i64,
+}
+
+impl From<&Conversation> for VisitorConversation {
+    fn from(c: &Conversation) -> Self {
+        Self {
+            id: c.id.clone(),
+            status: c.status,
+            agent_name: c.assignee_name.clone(),
+            last_public_seq: c.last_public_seq,
+            agent_delivered_seq: c.agent_delivered_seq,
+            agent_read_seq: c.agent_read_seq,
+        }
+    }
+}
+
+impl Message {
+    /// The message as the visitor sees it: the same message, with `seq` replaced by its
+    /// `public_seq`, so that the visitor's stream has no gaps. `None` for notes.
+    pub fn for_visitor(&self) -> Option<Message> {
+        if !self.kind.visible_to_visitor() {
+            return None;
+        }
+        let public = self.public_seq?;
+        Some(Message {
+            seq: public,
+            author_id: None,
+            ..self.clone()
+        })
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum Side {
+    Visitor,
+    Agent,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum AgentStatus {
+    Online,
+    Away,
+}
+
+impl AgentStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Online => "online",
+            Self::Away => "away",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "online" => Some(Self::Online),
+            "away" => Some(Self::Away),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum Role {
+    Admin,
+    Agent,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Admin => "admin",
+            Self::Agent => "agent",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "admin" => Some(Self::Admin),
+            "agent" => Some(Self::Agent),
+            _ => None,
+        }
+    }
+}
+
+/// A frame a client sends over the WebSocket. JSON, tagged by `type`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, TS)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+#[ts(export)]
+pub enum ClientFrame {
+    /// Must be the first frame. Visitors pass the token from `POST /api/v1/widget/session`;
+    /// agents are known by their session cookie and pass no token.
+    Hello {
+        v: u32,
+        token: Option<String>,
+    },
+    /// Asks for every message after `after_seq` (a visitor counts in `public_seq`), then a
+    /// `synced` frame. Live `message` frames for the conversation may arrive before `synced`;
+    /// the client drops any seq it already has.
+    Sync {
+        conversation_id: ConversationId,
+        #[ts(type = "number")]
+        after_seq: i64,
+    },
+    /// Sends a message. A visitor may leave out `conversation_id`: their open conversation is
+    /// used, or a new one is started. `note` is for agents only. Answered by `ack`, or by `error`
+    /// carrying the same `client_id`. A retry with the same `client_id` is stored once and is
+    /// acknowledged with the same message.
+    Send {
+        client_id: String,
+        conversation_id: Option<ConversationId>,
+        text: String,
+        #[serde(default)]
+        note: bool,
+    },
+    Typing {
+        conversation_id: ConversationId,
+        typing: bool,
+    },
+    /// Receipts, in `public_seq`. They only ever move forward.
+    Read {
+        conversation_id: ConversationId,
+        #[ts(type = "number")]
+        public_seq: i64,
+    },
+    Delivered {
+        conversation_id: ConversationId,
+        #[ts(type = "number")]
+        public_seq: i64,
+    },
+    /// Visitors only: how the business can reach them when nobody is online.
+    SetContact {
+        name: Option<String>,
+        email: Option<String>,
+    },
+    Ping,
+}
+
+/// A frame the server sends over the WebSocket.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, TS)]
+#[serde(tag = "type", rename_all = "snake_case")]
+#[ts(export)]
+pub enum ServerFrame {
+    Welcome {
+        v: u32,
+        side: Side,
+        /// Visitors: their latest conversation, if any.
+        conversation: Option<VisitorConversation>,
+        /// Agents: who they are.
+        agent: Option<AgentView>,
+        agents_online: bool,
+        /// The server pings this often; a client that hears nothing for two intervals reconnects.
+        #[ts(type = "number")]
+        heartbeat_ms: u64,
+    },
+    Message {
+        message: Message,
+    },
+    Ack {
+        client_id: String,
+        message: Message,
+    },
+    Synced {
+        conversation_id: ConversationId,
+        #[ts(type = "number")]
+        last_seq: i64,
+    },
+    /// Agents: a conversation's summary changed (new message, status, receipts, unread).
+    Conversation {
+        conversation: Conversation,
+    },
+    /// Visitors: their conversation changed (status, agent, receipts).
+    VisitorConversation {
+        conversation: VisitorConversation,
+    },
+    Typing {
+        conversation_id: ConversationId,
+        side: Side,
+        name: Option<String>,
+        typing: bool,
+    },
+    Presence {
+        agents_online: bool,
+    },
+    /// Agents: another agent's status changed.
+    AgentStatus {
+        agent_id: AgentId,
+        status: AgentStatus,
+    },
+    Error {
+        code: ErrorCode,
+        message: String,
+        client_id: Option<String>,
+    },
+    Pong,
+}
+
+/// An agent, as the dashboard sees them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct AgentView {
+    pub id: AgentId,
+    pub organization_id: OrganizationId,
+    pub organization_name: String,
+    pub email: String,
+    pub name: String,
+    pub role: Role,
+    pub status: AgentStatus,
+}
+
+/// What the widget learns about the page it is on. Every field is optional and clipped.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct PageContext {
+    pub url: Option<String>,
+    pub title: Option<String>,
+    pub referrer: Option<String>,
+    pub language: Option<String>,
+    pub timezone: Option<String>,
+}
+
+/// `POST /api/v1/widget/session`: starts or resumes a visitor's session on a website.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(deny_unknown_fields)]
+#[ts(export)]
+pub struct WidgetSessionRequest {
+    pub site_key: String,
+    /// The token from an earlier session; a missing, expired or forged one starts a new visitor.
+    pub token: Option<String>,
+    #[serde(default)]
+    pub context: PageContext,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct WidgetSessionResponse {
+    pub token: String,
+    pub contact_id: ContactId,
+    pub website_name: String,
+    pub organization_name: String,
+    pub agents_online: bool,
+    /// True when `token` is new (the old one was missing, expired or forged).
+    pub new_visitor: bool,
+}
+
+/// A contact (a website visitor), with the context of their latest visit.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct Contact {
+    pub id: ContactId,
+    pub website_id: WebsiteId,
+    pub name: Option<String>,
+    pub email: Option<String>,
+    pub current_url: Option<String>,
+    pub page_title: Option<String>,
+    pub referrer: Option<String>,
+    pub browser: Option<String>,
+    pub os: Option<String>,
+    pub device: Option<String>,
+    pub language: Option<String>,
+    pub timezone: Option<String>,
+    #[ts(type = "number")]
+    pub created_at: Millis,
+    #[ts(type = "number")]
+    pub last_seen_at: Millis,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct ConversationDetail {
+    pub conversation: Conversation,
+    pub contact: Contact,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct ConversationPage {
+    pub items: Vec<Conversation>,
+    /// Pass as `cursor` for the next page; `null` on the last page.
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct MessagePage {
+    pub items: Vec<Message>,
+    /// True when more messages follow the last one returned.
+    pub has_more: bool,
+}
+
+/// Inbox counts for the dashboard's tabs.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct InboxCounts {
+    #[ts(type = "number")]
+    pub unassigned: i64,
+    #[ts(type = "number")]
+    pub mine: i64,
+    #[ts(type = "number")]
+    pub all: i64,
+    /// Conversations with unread visitor messages, per tab.
+    #[ts(type = "number")]
+    pub unread_unassigned: i64,
+    #[ts(type = "number")]
+    pub unread_mine: i64,
+    #[ts(type = "number")]
+    pub unread_all: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(deny_unknown_fields)]
+#[ts(export)]
+pub struct LoginRequest {
+    pub email: String,
+    pub password: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(deny_unknown_fields)]
+#[ts(export)]
+pub struct StatusRequest {
+    pub status: AgentStatus,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(deny_unknown_fields)]
+#[ts(export)]
+pub struct SendMessageRequest {
+    pub client_id: String,
+    pub text: String,
+    #[serde(default)]
+    pub note: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(deny_unknown_fields)]
+#[ts(export)]
+pub struct AssignRequest {
+    /// `null` returns the conversation to the unassigned queue.
+    pub agent_id: Option<AgentId>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct WebsiteView {
+    pub id: WebsiteId,
+    pub name: String,
+    pub domain: String,
+    pub site_key: String,
+    /// The one line to paste into the site's HTML.
+    pub snippet: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(deny_unknown_fields)]
+#[ts(export)]
+pub struct CreateWebsiteRequest {
+    pub name: String,
+    pub domain: String,
+}
+
+/// `POST /api/v1/setup`: the first run. Allowed once, with the token the server printed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(deny_unknown_fields)]
+#[ts(export)]
+pub struct SetupRequest {
+    pub token: String,
+    pub organization_name: String,
+    pub name: String,
+    pub email: String,
+    pub password: String,
+    pub website_name: String,
+    pub website_domain: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct SetupResponse {
+    pub agent: AgentView,
+    pub website: WebsiteView,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct SetupStatus {
+    pub needs_setup: bool,
+}
+
+/// Every 4xx and 5xx body: RFC 9457 problem details (`application/problem+json`), with the
+/// stable `code` as an extension member.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct Problem {
+    #[serde(rename = "type")]
+    pub type_: String,
+    pub title: String,
+    pub status: u16,
+    pub detail: String,
+    pub code: ErrorCode,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn frames_are_tagged_json() {
+        let f: ClientFrame = serde_json::from_str(
+            r#"{"type":"send","client_id":"c1","conversation_id":null,"text":"hi"}"#,
+        )
+        .unwrap();
+        assert!(matches!(f, ClientFrame::Send { note: false, .. }));
+        let f: ClientFrame = serde_json::from_str(r#"{"type":"ping"}"#).unwrap();
+        assert_eq!(f, ClientFrame::Ping);
+        assert!(
+            serde_json::from_str::<ClientFrame>(
+                r#"{"type":"typing","conversation_id":"c","typing":true,"x":1}"#
+            )
+            .is_err()
+        );
+        assert!(serde_json::from_str::<ClientFrame>(r#"{"type":"nope"}"#).is_err());
+        let s = serde_json::to_string(&ServerFrame::Pong).unwrap();
+        assert_eq!(s, r#"{"type":"pong"}"#);
+    }
+
+    #[test]
+    fn notes_are_never_for_visitors() {
+        let m = Message {
+            id: MessageId("m".into()),
+            conversation_id: ConversationId("c".into()),
+            seq: 4,
+            public_seq: None,
+            client_id: None,
+            kind: MessageKind::Note,
+            author_id: Some("a".into()),
+            author_name: Some("Ann".into()),
+            text: "secret".into(),
+            created_at: 0,
+        };
+        assert!(m.for_visitor().is_none());
+        let v = Message {
+            kind: MessageKind::Agent,
+            public_seq: Some(3),
+            ..m
+        };
+        let seen = v.for_visitor().unwrap();
+        assert_eq!(seen.seq, 3);
+        assert_eq!(seen.author_id, None);
+    }
+}

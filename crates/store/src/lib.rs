@@ -1,0 +1,207 @@
+//! Frontdesk's storage: one interface ([`Store`]) over SQLite and PostgreSQL.
+//!
+//! Owns the schema (`migrations/sqlite`, `migrations/postgres`, numbered alike), every SQL
+//! statement, and the group-commit writer that serializes all writes to a conversation.
+//!
+//! Invariants:
+//! - Every change to a conversation (a message, an assignment, a receipt) goes through
+//!   [`Store::write`], which runs it in a transaction that first locks the conversation's row.
+//!   So each conversation has one total order, and `seq` and `public_seq` have no gaps.
+//! - `write` returns only after the transaction that holds the change has committed: a caller
+//!   may acknowledge a message as soon as `write` returns `Ok`.
+//! - A `(conversation, client_id)` pair is stored once; a retry returns the stored message.
+//! - Every query an agent can reach is scoped by organization; every query a visitor can reach
+//!   is scoped by contact. A row of another tenant reads as not found.
+//!
+//! The SQL is written once with `$1…$N` placeholders, which both databases accept, and the
+//! [`on_db!`] macro runs the same body on either pool.
+
+mod queries;
+mod rows;
+mod writer;
+
+pub use queries::*;
+pub use writer::{Scope, Target, WriteOp, WriteOutcome};
+
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{PgPool, SqlitePool};
+use std::path::Path;
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+use thiserror::Error;
+
+/// Why a storage call failed.
+#[derive(Debug, Error)]
+pub enum StoreError {
+    #[error("not found")]
+    NotFound,
+    #[error("already exists")]
+    Conflict,
+    #[error(transparent)]
+    Transition(#[from] frontdesk_core::TransitionError),
+    /// The database did not answer or refused the write (down, disk full, busy past the
+    /// timeout). Nothing was stored; the caller may retry.
+    #[error("storage unavailable: {0}")]
+    Unavailable(String),
+    /// The writer has shut down.
+    #[error("storage is shutting down")]
+    Closed,
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> Self {
+        match &e {
+            sqlx::Error::RowNotFound => StoreError::NotFound,
+            sqlx::Error::Database(d) if d.is_unique_violation() => StoreError::Conflict,
+            _ => StoreError::Unavailable(e.to_string()),
+        }
+    }
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+#[derive(Clone, Debug)]
+pub(crate) enum Db {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// Runs the same body on whichever pool the store holds. The body is compiled once per
+/// backend, so it may only use what both sqlx drivers accept.
+macro_rules! on_db {
+    ($db:expr, |$pool:ident| $body:expr) => {
+        match $db {
+            $crate::Db::Sqlite($pool) => $body,
+            $crate::Db::Postgres($pool) => $body,
+        }
+    };
+}
+
+/// A statement assembled from this crate's own constants (never from input), marked as safe.
+macro_rules! sql {
+    ($($t:tt)*) => {
+        sqlx::AssertSqlSafe(format!($($t)*))
+    };
+}
+pub(crate) use on_db;
+pub(crate) use sql;
+
+/// The storage handle. Cheap to clone.
+#[derive(Clone)]
+pub struct Store {
+    pub(crate) db: Db,
+    writer: Arc<writer::Writer>,
+}
+
+/// Which database a store runs on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+impl Store {
+    /// Opens (creating if needed) a SQLite database file: WAL, `synchronous=FULL` so that a
+    /// committed write survives power loss, foreign keys on, and a busy timeout.
+    pub async fn open_sqlite(path: &Path) -> Result<Self> {
+        let opts = SqliteConnectOptions::new()
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(5))
+            .pragma("temp_store", "memory");
+        let pool = SqlitePoolOptions::new()
+            .max_connections(8)
+            .min_connections(1)
+            .connect_with(opts)
+            .await?;
+        Ok(Self::new(Db::Sqlite(pool), 1))
+    }
+
+    /// Connects to PostgreSQL.
+    pub async fn open_postgres(url: &str) -> Result<Self> {
+        let opts = PgConnectOptions::from_str(url)?;
+        let pool = PgPoolOptions::new()
+            .max_connections(16)
+            .acquire_timeout(Duration::from_secs(5))
+            .connect_with(opts)
+            .await?;
+        // Several writers in parallel: each owns the conversations whose id hashes to it, so
+        // one conversation's writes stay in order while unrelated ones commit side by side.
+        Ok(Self::new(Db::Postgres(pool), 4))
+    }
+
+    /// Opens a database by URL: `postgres://…`, `sqlite://PATH` or a plain file path.
+    pub async fn open(url: &str) -> Result<Self> {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Self::open_postgres(url).await
+        } else {
+            let path = url
+                .strip_prefix("sqlite://")
+                .or_else(|| url.strip_prefix("sqlite:"))
+                .unwrap_or(url);
+            Self::open_sqlite(Path::new(path)).await
+        }
+    }
+
+    fn new(db: Db, writers: usize) -> Self {
+        let writer = Arc::new(writer::Writer::start(db.clone(), writers));
+        Self { db, writer }
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self.db {
+            Db::Sqlite(_) => Backend::Sqlite,
+            Db::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// Applies pending migrations.
+    pub async fn migrate(&self) -> Result<()> {
+        let r = match &self.db {
+            Db::Sqlite(p) => SQLITE_MIGRATIONS.run(p).await,
+            Db::Postgres(p) => POSTGRES_MIGRATIONS.run(p).await,
+        };
+        r.map_err(|e| StoreError::Unavailable(e.to_string()))
+    }
+
+    /// Whether the database answers.
+    pub async fn ping(&self) -> Result<()> {
+        on_db!(&self.db, |p| {
+            sqlx::query("SELECT 1").execute(p).await?;
+        });
+        Ok(())
+    }
+
+    /// Applies one write to a conversation, batched with concurrent writes into one commit.
+    /// Returns after the commit.
+    pub async fn write(&self, op: WriteOp) -> Result<WriteOutcome> {
+        self.writer.submit(op).await
+    }
+
+    /// Stops accepting writes, finishes those already queued, and closes the pool.
+    pub async fn close(&self) {
+        self.writer.shutdown().await;
+        on_db!(&self.db, |p| p.close().await);
+    }
+}
+
+/// Milliseconds since the Unix epoch.
+pub fn now_ms() -> frontdesk_core::Millis {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+/// Randomness for new ids.
+pub(crate) fn entropy() -> u128 {
+    rand::random()
+}

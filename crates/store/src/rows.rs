@@ -1,0 +1,181 @@
+//! Row types as read from either database, and their conversion into domain types.
+
+use frontdesk_core::protocol::{
+    AgentStatus, AgentView, Contact, Conversation, Message, MessageKind, Role,
+};
+use frontdesk_core::*;
+
+#[derive(sqlx::FromRow, Debug)]
+pub(crate) struct ConvRow {
+    pub id: String,
+    pub organization_id: String,
+    pub website_id: String,
+    pub contact_id: String,
+    pub status: String,
+    pub assignee_id: Option<String>,
+    pub assignee_name: Option<String>,
+    pub last_seq: i64,
+    pub last_public_seq: i64,
+    pub visitor_delivered_seq: i64,
+    pub visitor_read_seq: i64,
+    pub agent_delivered_seq: i64,
+    pub agent_read_seq: i64,
+    pub unread: i64,
+    pub contact_name: Option<String>,
+    pub contact_email: Option<String>,
+    pub website_name: String,
+    pub last_message_preview: Option<String>,
+    pub last_message_at: Option<i64>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+pub(crate) const CONV_SELECT: &str = "SELECT c.id, c.organization_id, c.website_id, c.contact_id, \
+    c.status, c.assignee_id, a.name AS assignee_name, c.last_seq, c.last_public_seq, \
+    c.visitor_delivered_seq, c.visitor_read_seq, c.agent_delivered_seq, c.agent_read_seq, c.unread, \
+    ct.name AS contact_name, ct.email AS contact_email, w.name AS website_name, \
+    c.last_message_preview, c.last_message_at, c.created_at, c.updated_at \
+    FROM conversations c JOIN contacts ct ON ct.id = c.contact_id \
+    JOIN websites w ON w.id = c.website_id LEFT JOIN agents a ON a.id = c.assignee_id";
+
+impl ConvRow {
+    pub fn state(&self) -> ConversationState {
+        ConversationState {
+            status: ConversationStatus::parse(&self.status).unwrap_or(ConversationStatus::Open),
+            assignee: self.assignee_id.clone().map(AgentId),
+        }
+    }
+
+    pub fn into_conversation(self) -> Conversation {
+        Conversation {
+            id: ConversationId(self.id),
+            website_id: WebsiteId(self.website_id),
+            contact_id: ContactId(self.contact_id),
+            status: ConversationStatus::parse(&self.status).unwrap_or(ConversationStatus::Open),
+            assignee_id: self.assignee_id.map(AgentId),
+            assignee_name: self.assignee_name,
+            last_seq: self.last_seq,
+            last_public_seq: self.last_public_seq,
+            visitor_delivered_seq: self.visitor_delivered_seq,
+            visitor_read_seq: self.visitor_read_seq,
+            agent_delivered_seq: self.agent_delivered_seq,
+            agent_read_seq: self.agent_read_seq,
+            unread: self.unread,
+            contact_name: self.contact_name,
+            contact_email: self.contact_email,
+            website_name: self.website_name,
+            last_message_preview: self.last_message_preview,
+            last_message_at: self.last_message_at,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+        }
+    }
+}
+
+#[derive(sqlx::FromRow, Debug)]
+pub(crate) struct MessageRow {
+    pub id: String,
+    pub conversation_id: String,
+    pub seq: i64,
+    pub public_seq: Option<i64>,
+    pub client_id: Option<String>,
+    pub kind: String,
+    pub author_id: Option<String>,
+    pub author_name: Option<String>,
+    pub body: String,
+    pub created_at: i64,
+}
+
+pub(crate) const MESSAGE_COLUMNS: &str = "id, conversation_id, seq, public_seq, client_id, kind, \
+    author_id, author_name, body, created_at";
+
+impl From<MessageRow> for Message {
+    fn from(r: MessageRow) -> Self {
+        Message {
+            id: MessageId(r.id),
+            conversation_id: ConversationId(r.conversation_id),
+            seq: r.seq,
+            public_seq: r.public_seq,
+            client_id: r.client_id,
+            kind: MessageKind::parse(&r.kind).unwrap_or(MessageKind::System),
+            author_id: r.author_id,
+            author_name: r.author_name,
+            text: r.body,
+            created_at: r.created_at,
+        }
+    }
+}
+
+#[derive(sqlx::FromRow, Debug)]
+pub(crate) struct AgentRow {
+    pub id: String,
+    pub organization_id: String,
+    pub organization_name: String,
+    pub email: String,
+    pub name: String,
+    pub role: String,
+    pub status: String,
+    pub password_hash: String,
+}
+
+pub(crate) const AGENT_SELECT: &str = "SELECT a.id, a.organization_id, o.name AS organization_name, \
+    a.email, a.name, a.role, a.status, a.password_hash FROM agents a \
+    JOIN organizations o ON o.id = a.organization_id";
+
+impl AgentRow {
+    pub fn view(&self) -> AgentView {
+        AgentView {
+            id: AgentId(self.id.clone()),
+            organization_id: OrganizationId(self.organization_id.clone()),
+            organization_name: self.organization_name.clone(),
+            email: self.email.clone(),
+            name: self.name.clone(),
+            role: Role::parse(&self.role).unwrap_or(Role::Agent),
+            status: AgentStatus::parse(&self.status).unwrap_or(AgentStatus::Away),
+        }
+    }
+}
+
+#[derive(sqlx::FromRow, Debug)]
+pub(crate) struct ContactRow {
+    pub id: String,
+    pub organization_id: String,
+    pub website_id: String,
+    pub name: Option<String>,
+    pub email: Option<String>,
+    pub current_url: Option<String>,
+    pub page_title: Option<String>,
+    pub referrer: Option<String>,
+    pub browser: Option<String>,
+    pub os: Option<String>,
+    pub device: Option<String>,
+    pub language: Option<String>,
+    pub timezone: Option<String>,
+    pub created_at: i64,
+    pub last_seen_at: i64,
+}
+
+pub(crate) const CONTACT_SELECT: &str = "SELECT id, organization_id, website_id, name, email, \
+    current_url, page_title, referrer, browser, os, device, language, timezone, created_at, \
+    last_seen_at FROM contacts";
+
+impl ContactRow {
+    pub fn into_contact(self) -> Contact {
+        Contact {
+            id: ContactId(self.id),
+            website_id: WebsiteId(self.website_id),
+            name: self.name,
+            email: self.email,
+            current_url: self.current_url,
+            page_title: self.page_title,
+            referrer: self.referrer,
+            browser: self.browser,
+            os: self.os,
+            device: self.device,
+            language: self.language,
+            timezone: self.timezone,
+            created_at: self.created_at,
+            last_seen_at: self.last_seen_at,
+        }
+    }
+}

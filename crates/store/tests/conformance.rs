@@ -1,0 +1,658 @@
+//! The storage conformance suite: every test runs once on SQLite and once on PostgreSQL.
+//!
+//! The PostgreSQL copies need `FRONTDESK_TEST_POSTGRES_URL` (a database where the test user may
+//! `CREATE DATABASE`); each test gets a fresh database. `scripts/test.sh` runs the SQLite copies,
+//! `scripts/test-postgres.sh` the PostgreSQL ones; `.ci/run` runs both.
+
+use frontdesk_core::conversation::AgentRef;
+use frontdesk_core::protocol::*;
+use frontdesk_core::*;
+use frontdesk_store::*;
+
+mod common;
+use common::*;
+
+macro_rules! conformance {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let (store, _dir) = super::common::sqlite_store().await;
+                    super::$name(store).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let store = super::common::postgres_store().await;
+                    super::$name(store).await;
+                }
+            )*
+        }
+    };
+}
+
+conformance!(
+    migrations_apply_and_database_answers,
+    setup_happens_once,
+    sessions_find_their_agent_until_deleted,
+    contacts_keep_context_they_were_not_sent_again,
+    first_visitor_message_starts_a_conversation,
+    retried_send_is_stored_once,
+    concurrent_senders_get_one_gap_free_order,
+    notes_are_hidden_from_visitors_without_leaving_gaps,
+    two_agents_taking_at_once_assign_once,
+    resolve_then_visitor_message_reopens,
+    tenants_cannot_reach_each_other,
+    receipts_only_move_forward_and_clear_unread,
+    inbox_tabs_counts_and_cursor_pages,
+);
+
+async fn migrations_apply_and_database_answers(s: Store) {
+    s.ping().await.unwrap();
+    // Migrating twice is a no-op.
+    s.migrate().await.unwrap();
+}
+
+async fn setup_happens_once(s: Store) {
+    let t = tenant(&s, "a").await;
+    assert_eq!(t.admin.role, Role::Admin);
+    assert_eq!(t.site.organization_name, "Org a");
+    let again = s
+        .create_organization(
+            &Name::parse("Other").unwrap(),
+            (
+                &Email::parse("x@y.test").unwrap(),
+                &Name::parse("X").unwrap(),
+                "h",
+            ),
+            (
+                &Name::parse("Site").unwrap(),
+                &Domain::parse("x.test").unwrap(),
+                "key-x",
+            ),
+            Some("setup_done"),
+        )
+        .await;
+    assert!(matches!(again, Err(StoreError::Conflict)), "{again:?}");
+    // The same email cannot be used twice.
+    let dup = s
+        .create_agent(&NewAgent {
+            organization_id: t.admin.organization_id.clone(),
+            email: Email::parse(&t.admin.email).unwrap(),
+            name: Name::parse("Dup").unwrap(),
+            password_hash: "h".into(),
+            role: Role::Agent,
+        })
+        .await;
+    assert!(matches!(dup, Err(StoreError::Conflict)), "{dup:?}");
+    assert_eq!(s.agent_count().await.unwrap(), 2);
+}
+
+async fn sessions_find_their_agent_until_deleted(s: Store) {
+    let t = tenant(&s, "a").await;
+    s.create_session("hash1", &t.admin.id, now_ms() + 60_000)
+        .await
+        .unwrap();
+    s.create_session("hash-old", &t.admin.id, now_ms() - 1)
+        .await
+        .unwrap();
+    assert_eq!(
+        s.session_agent("hash1").await.unwrap().unwrap().id,
+        t.admin.id
+    );
+    assert!(
+        s.session_agent("hash-old").await.unwrap().is_none(),
+        "expired session"
+    );
+    assert!(s.session_agent("nope").await.unwrap().is_none());
+    s.delete_session("hash1").await.unwrap();
+    assert!(s.session_agent("hash1").await.unwrap().is_none());
+}
+
+async fn contacts_keep_context_they_were_not_sent_again(s: Store) {
+    let t = tenant(&s, "a").await;
+    let c = s
+        .create_contact(
+            &t.site,
+            &VisitContext {
+                current_url: Some("https://a.test/".into()),
+                referrer: Some("https://search.test/".into()),
+                browser: Some("Chrome".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let c2 = s
+        .touch_contact(
+            &c.id,
+            &VisitContext {
+                current_url: Some("https://a.test/pricing".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(c2.current_url.as_deref(), Some("https://a.test/pricing"));
+    assert_eq!(c2.referrer.as_deref(), Some("https://search.test/"));
+    assert_eq!(c2.browser.as_deref(), Some("Chrome"));
+    let c3 = s
+        .set_contact_profile(&c.id, None, Some(&Email::parse("v@x.test").unwrap()))
+        .await
+        .unwrap();
+    assert_eq!(c3.email.as_deref(), Some("v@x.test"));
+    let (org, _) = s.contact_in_org(&c.id).await.unwrap().unwrap();
+    assert_eq!(org, t.admin.organization_id);
+}
+
+async fn first_visitor_message_starts_a_conversation(s: Store) {
+    let t = tenant(&s, "a").await;
+    let v = visitor(&s, &t).await;
+    let o = s.write(visitor_send(&t, &v, "c1", "Hello")).await.unwrap();
+    assert_eq!(o.conversation.status, ConversationStatus::Open);
+    assert_eq!(o.messages.len(), 1);
+    assert_eq!((o.messages[0].seq, o.messages[0].public_seq), (1, Some(1)));
+    assert_eq!(o.conversation.unread, 1);
+    assert_eq!(
+        o.conversation.last_message_preview.as_deref(),
+        Some("Hello")
+    );
+    let o2 = s
+        .write(visitor_send(&t, &v, "c2", "Anyone?"))
+        .await
+        .unwrap();
+    assert_eq!(o2.conversation.id, o.conversation.id, "same conversation");
+    assert_eq!(o2.messages[0].seq, 2);
+    assert_eq!(o2.conversation.unread, 2);
+    let latest = s.latest_conversation(&v.id).await.unwrap().unwrap();
+    assert_eq!(latest.id, o.conversation.id);
+}
+
+async fn retried_send_is_stored_once(s: Store) {
+    let t = tenant(&s, "a").await;
+    let v = visitor(&s, &t).await;
+    let first = s.write(visitor_send(&t, &v, "same", "Hi")).await.unwrap();
+    let retry = s.write(visitor_send(&t, &v, "same", "Hi")).await.unwrap();
+    assert!(retry.duplicate);
+    assert!(!first.duplicate);
+    assert_eq!(retry.messages[0].id, first.messages[0].id);
+    assert_eq!(retry.messages[0].seq, first.messages[0].seq);
+    // Concurrent retries too.
+    let mut tasks = Vec::new();
+    for _ in 0..8 {
+        let s = s.clone();
+        let op = visitor_send(&t, &v, "burst", "Again");
+        tasks.push(tokio::spawn(async move { s.write(op).await.unwrap() }));
+    }
+    let mut ids = std::collections::HashSet::new();
+    for task in tasks {
+        ids.insert(task.await.unwrap().messages[0].id.clone());
+    }
+    assert_eq!(ids.len(), 1, "one stored message for one client id");
+    let page = s
+        .messages(&first.conversation.id, 0, 100, false)
+        .await
+        .unwrap();
+    assert_eq!(page.items.len(), 2);
+}
+
+async fn concurrent_senders_get_one_gap_free_order(s: Store) {
+    let t = tenant(&s, "a").await;
+    let v = visitor(&s, &t).await;
+    let conv = s
+        .write(visitor_send(&t, &v, "start", "start"))
+        .await
+        .unwrap()
+        .conversation
+        .id;
+    let agent = agent_ref(&t);
+    let senders = 6;
+    let per = 25;
+    let mut tasks = Vec::new();
+    for w in 0..senders {
+        let s = s.clone();
+        let (t_org, conv, agent) = (t.admin.organization_id.clone(), conv.clone(), agent.clone());
+        let v_id = v.id.clone();
+        tasks.push(tokio::spawn(async move {
+            for i in 0..per {
+                let text = MessageText::parse(&format!("w{w}-{i}")).unwrap();
+                let client_id = Some(ClientId::parse(&format!("w{w}-{i}")).unwrap());
+                // Half the senders are the visitor, half are the agent.
+                let op = if w % 2 == 0 {
+                    WriteOp::Send {
+                        scope: Scope::Contact(v_id.clone()),
+                        target: Target::Conversation(conv.clone()),
+                        client_id,
+                        kind: MessageKind::Visitor,
+                        author: None,
+                        text,
+                    }
+                } else {
+                    WriteOp::Send {
+                        scope: Scope::Organization(t_org.clone()),
+                        target: Target::Conversation(conv.clone()),
+                        client_id,
+                        kind: MessageKind::Agent,
+                        author: Some(agent.clone()),
+                        text,
+                    }
+                };
+                s.write(op).await.unwrap();
+            }
+        }));
+    }
+    for task in tasks {
+        task.await.unwrap();
+    }
+    let msgs = s.messages(&conv, 0, 1000, false).await.unwrap().items;
+    let seqs: Vec<i64> = msgs.iter().map(|m| m.seq).collect();
+    assert_eq!(
+        seqs,
+        (1..=seqs.len() as i64).collect::<Vec<_>>(),
+        "gap-free, no duplicates"
+    );
+    // 1 start + 150 sends + 1 system message ("joined") from the first agent reply.
+    assert_eq!(msgs.len(), 1 + senders * per + 1);
+    // Each sender's messages keep their order.
+    for w in 0..senders {
+        let mine: Vec<usize> = msgs
+            .iter()
+            .filter_map(|m| {
+                m.text
+                    .strip_prefix(&format!("w{w}-"))
+                    .map(|n| n.parse().unwrap())
+            })
+            .collect();
+        assert_eq!(mine, (0..per).collect::<Vec<_>>());
+    }
+    let publics: Vec<i64> = msgs.iter().filter_map(|m| m.public_seq).collect();
+    assert_eq!(publics, (1..=publics.len() as i64).collect::<Vec<_>>());
+}
+
+async fn notes_are_hidden_from_visitors_without_leaving_gaps(s: Store) {
+    let t = tenant(&s, "a").await;
+    let v = visitor(&s, &t).await;
+    let conv = s
+        .write(visitor_send(&t, &v, "v1", "Hi"))
+        .await
+        .unwrap()
+        .conversation
+        .id;
+    let note = s
+        .write(agent_send(&t, &conv, "n1", "secret note", true))
+        .await
+        .unwrap();
+    assert_eq!(note.messages[0].kind, MessageKind::Note);
+    assert_eq!(note.messages[0].public_seq, None);
+    s.write(agent_send(&t, &conv, "a1", "Hello!", false))
+        .await
+        .unwrap();
+    let for_agent = s.messages(&conv, 0, 100, false).await.unwrap().items;
+    assert!(for_agent.iter().any(|m| m.text == "secret note"));
+    let for_visitor = s.messages(&conv, 0, 100, true).await.unwrap().items;
+    assert!(
+        for_visitor
+            .iter()
+            .all(|m| m.kind != MessageKind::Note && !m.text.contains("secret"))
+    );
+    let seqs: Vec<i64> = for_visitor.iter().map(|m| m.seq).collect();
+    assert_eq!(
+        seqs,
+        (1..=seqs.len() as i64).collect::<Vec<_>>(),
+        "visitor view is gap-free"
+    );
+    assert!(for_visitor.iter().all(|m| m.author_id.is_none()));
+    // Resuming from the middle returns only what follows.
+    let tail = s.messages(&conv, 1, 100, true).await.unwrap().items;
+    assert_eq!(tail.first().map(|m| m.seq), Some(2));
+}
+
+async fn two_agents_taking_at_once_assign_once(s: Store) {
+    let t = tenant(&s, "a").await;
+    let v = visitor(&s, &t).await;
+    let conv = s
+        .write(visitor_send(&t, &v, "v1", "Hi"))
+        .await
+        .unwrap()
+        .conversation
+        .id;
+    let a = agent_ref(&t);
+    let b = AgentRef {
+        id: t.agent.id.clone(),
+        name: t.agent.name.clone(),
+    };
+    for _round in 0..5 {
+        let mut tasks = Vec::new();
+        for who in [a.clone(), b.clone(), a.clone(), b.clone()] {
+            let s = s.clone();
+            let op = WriteOp::Act {
+                scope: Scope::Organization(t.admin.organization_id.clone()),
+                conversation_id: conv.clone(),
+                action: Action::Take(who.clone()),
+            };
+            tasks.push(tokio::spawn(async move { (who, s.write(op).await) }));
+        }
+        let mut winners = std::collections::HashSet::new();
+        for task in tasks {
+            let (who, r) = task.await.unwrap();
+            match r {
+                Ok(_) => {
+                    winners.insert(who.id);
+                }
+                Err(StoreError::Transition(TransitionError::AlreadyAssigned)) => {}
+                Err(e) => panic!("{e:?}"),
+            }
+        }
+        assert_eq!(winners.len(), 1, "exactly one agent got it");
+        let now = s
+            .conversation(&t.admin.organization_id, &conv)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(now.assignee_id.as_ref(), winners.iter().next());
+        // Put it back for the next round.
+        s.write(WriteOp::Act {
+            scope: Scope::Organization(t.admin.organization_id.clone()),
+            conversation_id: conv.clone(),
+            action: Action::Unassign { by: a.clone() },
+        })
+        .await
+        .unwrap();
+    }
+}
+
+async fn resolve_then_visitor_message_reopens(s: Store) {
+    let t = tenant(&s, "a").await;
+    let v = visitor(&s, &t).await;
+    let conv = s
+        .write(visitor_send(&t, &v, "v1", "Hi"))
+        .await
+        .unwrap()
+        .conversation
+        .id;
+    let org = Scope::Organization(t.admin.organization_id.clone());
+    let act = |action| WriteOp::Act {
+        scope: org.clone(),
+        conversation_id: conv.clone(),
+        action,
+    };
+    let taken = s.write(act(Action::Take(agent_ref(&t)))).await.unwrap();
+    assert_eq!(taken.conversation.status, ConversationStatus::Assigned);
+    assert_eq!(taken.messages[0].kind, MessageKind::System);
+    let resolved = s
+        .write(act(Action::Resolve { by: agent_ref(&t) }))
+        .await
+        .unwrap();
+    assert_eq!(resolved.conversation.status, ConversationStatus::Resolved);
+    let twice = s.write(act(Action::Resolve { by: agent_ref(&t) })).await;
+    assert!(matches!(
+        twice,
+        Err(StoreError::Transition(TransitionError::AlreadyResolved))
+    ));
+    let back = s
+        .write(visitor_send(&t, &v, "v2", "One more thing"))
+        .await
+        .unwrap();
+    assert_eq!(back.conversation.id, conv);
+    assert_eq!(back.conversation.status, ConversationStatus::Assigned);
+    assert_eq!(back.conversation.assignee_id, Some(t.admin.id.clone()));
+    let kinds: Vec<MessageKind> = back.messages.iter().map(|m| m.kind).collect();
+    assert_eq!(kinds, vec![MessageKind::System, MessageKind::Visitor]);
+    let all = s.messages(&conv, 0, 100, false).await.unwrap().items;
+    assert_eq!(
+        all.iter().map(|m| m.seq).collect::<Vec<_>>(),
+        (1..=all.len() as i64).collect::<Vec<_>>()
+    );
+}
+
+async fn tenants_cannot_reach_each_other(s: Store) {
+    let a = tenant(&s, "a").await;
+    let b = tenant_extra(&s, "b").await;
+    let va = visitor(&s, &a).await;
+    let vb = visitor(&s, &b).await;
+    let conv_a = s
+        .write(visitor_send(&a, &va, "v1", "private"))
+        .await
+        .unwrap()
+        .conversation
+        .id;
+    // Org B's agents cannot read or change org A's conversation.
+    assert!(
+        s.conversation(&b.admin.organization_id, &conv_a)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let r = s.write(agent_send(&b, &conv_a, "x", "hijack", false)).await;
+    assert!(matches!(r, Err(StoreError::NotFound)), "{r:?}");
+    let r = s
+        .write(WriteOp::Act {
+            scope: Scope::Organization(b.admin.organization_id.clone()),
+            conversation_id: conv_a.clone(),
+            action: Action::Take(agent_ref(&b)),
+        })
+        .await;
+    assert!(matches!(r, Err(StoreError::NotFound)));
+    // Another visitor cannot write into it or read it.
+    let r = s
+        .write(WriteOp::Send {
+            scope: Scope::Contact(vb.id.clone()),
+            target: Target::Conversation(conv_a.clone()),
+            client_id: None,
+            kind: MessageKind::Visitor,
+            author: None,
+            text: MessageText::parse("hi").unwrap(),
+        })
+        .await;
+    assert!(matches!(r, Err(StoreError::NotFound)));
+    assert!(
+        s.contact_conversation(&vb.id, &conv_a)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    // A visitor of org A cannot be used under org B's website.
+    let r = s
+        .write(WriteOp::Send {
+            scope: Scope::Contact(va.id.clone()),
+            target: Target::LatestOfContact {
+                contact_id: va.id.clone(),
+                organization_id: b.admin.organization_id.clone(),
+                website_id: b.site.id.clone(),
+            },
+            client_id: None,
+            kind: MessageKind::Visitor,
+            author: None,
+            text: MessageText::parse("hi").unwrap(),
+        })
+        .await;
+    assert!(matches!(r, Err(StoreError::NotFound)));
+    let page = s
+        .conversations(&b.admin.organization_id, &b.admin.id, Tab::All, None, 50)
+        .await
+        .unwrap();
+    assert!(page.items.iter().all(|c| c.id != conv_a));
+    assert_eq!(
+        s.inbox_counts(&b.admin.organization_id, &b.admin.id)
+            .await
+            .unwrap()
+            .all,
+        0
+    );
+    assert!(
+        s.agents(&b.admin.organization_id)
+            .await
+            .unwrap()
+            .iter()
+            .all(|x| x.organization_id == b.admin.organization_id)
+    );
+}
+
+async fn receipts_only_move_forward_and_clear_unread(s: Store) {
+    let t = tenant(&s, "a").await;
+    let v = visitor(&s, &t).await;
+    for i in 0..3 {
+        s.write(visitor_send(&t, &v, &format!("v{i}"), "msg"))
+            .await
+            .unwrap();
+    }
+    let conv = s.latest_conversation(&v.id).await.unwrap().unwrap();
+    assert_eq!(conv.unread, 3);
+    let receipt = |side, read, public_seq, scope: Scope| WriteOp::Receipt {
+        scope,
+        conversation_id: conv.id.clone(),
+        side,
+        read,
+        public_seq,
+    };
+    let org = Scope::Organization(t.admin.organization_id.clone());
+    let o = s
+        .write(receipt(Side::Agent, false, 3, org.clone()))
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            o.conversation.agent_delivered_seq,
+            o.conversation.agent_read_seq
+        ),
+        (3, 0)
+    );
+    let o = s
+        .write(receipt(Side::Agent, true, 2, org.clone()))
+        .await
+        .unwrap();
+    assert_eq!(
+        (o.conversation.agent_read_seq, o.conversation.unread),
+        (2, 1)
+    );
+    let o = s
+        .write(receipt(Side::Agent, true, 1, org.clone()))
+        .await
+        .unwrap();
+    assert!(!o.changed, "receipts never move back");
+    assert_eq!(o.conversation.agent_read_seq, 2);
+    let o = s
+        .write(receipt(Side::Agent, true, 99, org.clone()))
+        .await
+        .unwrap();
+    assert_eq!(
+        (o.conversation.agent_read_seq, o.conversation.unread),
+        (3, 0),
+        "clamped to what exists"
+    );
+    s.write(agent_send(&t, &conv.id, "a1", "reply", false))
+        .await
+        .unwrap();
+    let o = s
+        .write(receipt(
+            Side::Visitor,
+            true,
+            4,
+            Scope::Contact(v.id.clone()),
+        ))
+        .await
+        .unwrap();
+    assert!(o.conversation.visitor_read_seq >= 4);
+}
+
+async fn inbox_tabs_counts_and_cursor_pages(s: Store) {
+    let t = tenant(&s, "a").await;
+    let org = t.admin.organization_id.clone();
+    let mut convs = Vec::new();
+    for _ in 0..7 {
+        let v = visitor(&s, &t).await;
+        convs.push(
+            s.write(visitor_send(&t, &v, "v", "hi"))
+                .await
+                .unwrap()
+                .conversation
+                .id,
+        );
+    }
+    let act = |id: &ConversationId, action| WriteOp::Act {
+        scope: Scope::Organization(org.clone()),
+        conversation_id: id.clone(),
+        action,
+    };
+    s.write(act(&convs[0], Action::Take(agent_ref(&t))))
+        .await
+        .unwrap();
+    s.write(act(&convs[1], Action::Take(agent_ref(&t))))
+        .await
+        .unwrap();
+    s.write(act(&convs[2], Action::Resolve { by: agent_ref(&t) }))
+        .await
+        .unwrap();
+    let counts = s.inbox_counts(&org, &t.admin.id).await.unwrap();
+    assert_eq!((counts.unassigned, counts.mine, counts.all), (4, 2, 6));
+    assert_eq!(counts.unread_all, 6);
+    let other = s.inbox_counts(&org, &t.agent.id).await.unwrap();
+    assert_eq!(other.mine, 0);
+    let mine = s
+        .conversations(&org, &t.admin.id, Tab::Mine, None, 50)
+        .await
+        .unwrap();
+    assert_eq!(mine.items.len(), 2);
+    let resolved = s
+        .conversations(&org, &t.admin.id, Tab::Resolved, None, 50)
+        .await
+        .unwrap();
+    assert_eq!(resolved.items.len(), 1);
+    // Walk "all" three at a time: every conversation once, newest activity first.
+    let mut seen = Vec::new();
+    let mut cursor = None;
+    loop {
+        let page = s
+            .conversations(&org, &t.admin.id, Tab::All, cursor.as_deref(), 3)
+            .await
+            .unwrap();
+        seen.extend(page.items.iter().map(|c| (c.updated_at, c.id.clone())));
+        match page.next_cursor {
+            Some(c) => cursor = Some(c),
+            None => break,
+        }
+    }
+    assert_eq!(seen.len(), 6);
+    let mut sorted = seen.clone();
+    sorted.sort_by(|a, b| b.cmp(a));
+    assert_eq!(seen, sorted);
+    // A garbage cursor is treated as the first page, not an error.
+    let page = s
+        .conversations(&org, &t.admin.id, Tab::All, Some("'; DROP TABLE x"), 3)
+        .await
+        .unwrap();
+    assert_eq!(page.items.len(), 3);
+}
+
+#[test]
+fn sqlite_and_postgres_schemas_match() {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let read = |db: &str| -> Vec<(String, String)> {
+        let mut files: Vec<_> = std::fs::read_dir(format!("{root}/migrations/{db}"))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        files.sort();
+        files
+            .iter()
+            .map(|p| {
+                let body: String = std::fs::read_to_string(p)
+                    .unwrap()
+                    .lines()
+                    .filter(|l| !l.starts_with("--"))
+                    .collect::<Vec<_>>()
+                    .join("\n");
+                (p.file_name().unwrap().to_string_lossy().into_owned(), body)
+            })
+            .collect()
+    };
+    assert_eq!(
+        read("sqlite"),
+        read("postgres"),
+        "the two schemas have drifted apart"
+    );
+}
