@@ -21,7 +21,7 @@ mod rows;
 mod writer;
 
 pub use queries::*;
-pub use writer::{Scope, Target, WriteOp, WriteOutcome};
+pub use writer::{CommitHook, Scope, Target, WriteOp, WriteOutcome};
 
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
@@ -184,6 +184,11 @@ impl Store {
     /// Returns after the commit.
     pub async fn write(&self, op: WriteOp) -> Result<WriteOutcome> {
         self.writer.submit(op).await
+    }
+
+    /// Sets the function that hears of every committed write (once; later calls are ignored).
+    pub fn on_commit(&self, hook: CommitHook) {
+        let _ = self.writer.hook.set(hook);
     }
 
     /// Stops accepting writes, finishes those already queued, and closes the pool.

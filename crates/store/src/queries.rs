@@ -673,3 +673,16 @@ impl Store {
         Ok(())
     }
 }
+
+impl Store {
+    /// The oldest organization, if any.
+    pub async fn first_organization(&self) -> Result<Option<OrganizationId>> {
+        on_db!(&self.db, |p| {
+            let r: Option<(String,)> =
+                sqlx::query_as("SELECT id FROM organizations ORDER BY created_at, id LIMIT 1")
+                    .fetch_optional(p)
+                    .await?;
+            Ok(r.map(|(id,)| OrganizationId(id)))
+        })
+    }
+}

@@ -12,7 +12,7 @@ use frontdesk_core::conversation::AgentRef;
 use frontdesk_core::protocol::{Conversation, Message, MessageKind, Side};
 use frontdesk_core::*;
 use std::hash::{Hash, Hasher};
-use std::sync::RwLock;
+use std::sync::{Arc, OnceLock, RwLock};
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
@@ -148,7 +148,12 @@ struct Job {
     reply: oneshot::Sender<Result<WriteOutcome>>,
 }
 
+/// Called with each committed outcome, in commit order, before its caller hears back. The
+/// server publishes events from here, so a conversation's events go out in `seq` order.
+pub type CommitHook = Arc<dyn Fn(&WriteOutcome) + Send + Sync>;
+
 pub(crate) struct Writer {
+    pub hook: Arc<OnceLock<CommitHook>>,
     senders: RwLock<Option<Vec<mpsc::Sender<Job>>>>,
     tasks: tokio::sync::Mutex<Vec<JoinHandle<()>>>,
 }
@@ -157,12 +162,14 @@ impl Writer {
     pub fn start(db: Db, shards: usize) -> Self {
         let mut senders = Vec::new();
         let mut tasks = Vec::new();
+        let hook: Arc<OnceLock<CommitHook>> = Arc::default();
         for _ in 0..shards.max(1) {
             let (tx, rx) = mpsc::channel(QUEUE);
             senders.push(tx);
-            tasks.push(tokio::spawn(run_shard(db.clone(), rx)));
+            tasks.push(tokio::spawn(run_shard(db.clone(), rx, hook.clone())));
         }
         Self {
+            hook,
             senders: RwLock::new(Some(senders)),
             tasks: tokio::sync::Mutex::new(tasks),
         }
@@ -198,7 +205,7 @@ impl Writer {
     }
 }
 
-async fn run_shard(db: Db, mut rx: mpsc::Receiver<Job>) {
+async fn run_shard(db: Db, mut rx: mpsc::Receiver<Job>, hook: Arc<OnceLock<CommitHook>>) {
     let mut batch: Vec<Job> = Vec::with_capacity(64);
     while let Some(first) = rx.recv().await {
         batch.push(first);
@@ -224,6 +231,12 @@ async fn run_shard(db: Db, mut rx: mpsc::Receiver<Job>) {
         match result {
             Ok(outcomes) => {
                 for (job, out) in batch.drain(..).zip(outcomes) {
+                    if let (Ok(o), Some(h)) = (&out, hook.get())
+                        && (o.changed || !o.messages.is_empty())
+                        && !o.duplicate
+                    {
+                        h(o);
+                    }
                     let _ = job.reply.send(out);
                 }
             }

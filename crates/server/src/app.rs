@@ -1,0 +1,209 @@
+//! Application state, the router, and the server's life: start, serve, shut down gracefully.
+
+use crate::bus::{Bus, Event, InProcessBus};
+use crate::config::Config;
+use crate::hub::Hub;
+use crate::limits::Limits;
+use crate::tokens::{VisitorTokens, random_token};
+use crate::{http, ws};
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post, put};
+use frontdesk_core::protocol::MAX_BODY_BYTES;
+use frontdesk_store::{Store, WriteOutcome};
+use std::net::SocketAddr;
+use std::ops::Deref;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+/// Everything a handler needs, passed as axum state. Cheap to clone.
+#[derive(Clone)]
+pub struct AppState(Arc<Inner>);
+
+pub struct Inner {
+    pub store: Store,
+    pub bus: Arc<dyn Bus>,
+    pub hub: Arc<Hub>,
+    pub config: Config,
+    pub tokens: VisitorTokens,
+    pub limits: Limits,
+    /// Turns true when the server starts shutting down; sockets close themselves.
+    pub shutdown: watch::Receiver<bool>,
+    /// The site key the `/demo` page embeds, when started with `frontdesk demo`.
+    pub demo_site_key: Option<String>,
+}
+
+impl Deref for AppState {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}
+
+/// Extra behaviour for a run of the server.
+#[derive(Clone, Debug, Default)]
+pub struct Options {
+    pub demo_site_key: Option<String>,
+}
+
+pub fn router(state: AppState) -> Router {
+    let api = Router::new()
+        .route("/setup", get(http::setup::status).post(http::setup::create))
+        .route("/widget/session", post(http::widget::session))
+        .route("/auth/login", post(http::auth::login))
+        .route("/auth/logout", post(http::auth::logout))
+        .route("/me", get(http::auth::me))
+        .route("/me/status", put(http::auth::set_status))
+        .route("/agents", get(http::api::agents))
+        .route("/inbox/counts", get(http::api::counts))
+        .route("/conversations", get(http::api::conversations))
+        .route("/conversations/{id}", get(http::api::conversation))
+        .route(
+            "/conversations/{id}/messages",
+            get(http::api::messages).post(http::api::send),
+        )
+        .route("/conversations/{id}/take", post(http::api::take))
+        .route("/conversations/{id}/assign", post(http::api::assign))
+        .route("/conversations/{id}/resolve", post(http::api::resolve))
+        .route("/conversations/{id}/reopen", post(http::api::reopen))
+        .route(
+            "/websites",
+            get(http::api::websites).post(http::api::create_website),
+        )
+        .fallback(http::api_not_found);
+    Router::new()
+        .nest("/api/v1", api)
+        .route("/healthz", get(http::health::healthz))
+        .route("/readyz", get(http::health::readyz))
+        .route("/ws/visitor", get(ws::visitor::upgrade))
+        .route("/ws/agent", get(ws::agent::upgrade))
+        .route("/widget.js", get(http::pages::loader))
+        .route("/widget/{file}", get(http::pages::widget_file))
+        .route("/", get(http::pages::root))
+        .route("/app", get(http::pages::app))
+        .route("/app/{*rest}", get(http::pages::app_file))
+        .route("/login", get(http::pages::app))
+        .route("/setup", get(http::pages::app))
+        .route("/demo", get(http::pages::demo))
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(tower_http::trace::TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// A running server.
+pub struct Server {
+    pub addr: SocketAddr,
+    pub state: AppState,
+    shutdown_tx: watch::Sender<bool>,
+    serve: JoinHandle<std::io::Result<()>>,
+}
+
+impl Server {
+    /// Opens the database, migrates it, binds the listener and starts serving.
+    pub async fn start(config: Config, options: Options) -> anyhow::Result<Server> {
+        if config.uses_sqlite() {
+            std::fs::create_dir_all(&config.data_dir)?;
+        }
+        let store = Store::open(&config.database()).await?;
+        store.migrate().await?;
+        let secret = store
+            .setting_or_insert("visitor_token_secret", &random_token())
+            .await?;
+        let bus: Arc<dyn Bus> = Arc::new(InProcessBus::new());
+        let hub = Arc::new(Hub::default());
+        {
+            let bus = bus.clone();
+            store.on_commit(Arc::new(move |o: &WriteOutcome| {
+                publish_outcome(bus.as_ref(), o)
+            }));
+        }
+        // The hub hears every event on the bus, from this node and (later) from others.
+        {
+            let mut rx = bus.subscribe();
+            let hub = hub.clone();
+            tokio::spawn(async move {
+                loop {
+                    match rx.recv().await {
+                        Ok(e) => hub.dispatch(&e),
+                        Err(tokio::sync::broadcast::error::RecvError::Lagged(n)) => {
+                            // Clients notice the gap by sequence number and resync.
+                            tracing::warn!(missed = n, "hub fell behind the bus");
+                        }
+                        Err(_) => break,
+                    }
+                }
+            });
+        }
+        let limits = Limits::new(&config);
+        limits.spawn_janitor();
+        let (shutdown_tx, shutdown) = watch::channel(false);
+        let state = AppState(Arc::new(Inner {
+            store,
+            bus,
+            hub,
+            tokens: VisitorTokens::new(&secret),
+            limits,
+            shutdown,
+            demo_site_key: options.demo_site_key,
+            config: config.clone(),
+        }));
+        let listener = tokio::net::TcpListener::bind(config.listen).await?;
+        let addr = listener.local_addr()?;
+        let app = router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
+        let mut stop = state.shutdown.clone();
+        let serve = tokio::spawn(async move {
+            axum::serve(listener, app)
+                .with_graceful_shutdown(async move {
+                    let _ = stop.wait_for(|s| *s).await;
+                })
+                .await
+        });
+        Ok(Server {
+            addr,
+            state,
+            shutdown_tx,
+            serve,
+        })
+    }
+
+    /// Stops taking connections, lets sockets close and in-flight requests finish (up to the
+    /// grace period), then flushes the writer and closes the database. Every write that was
+    /// acknowledged had already committed.
+    pub async fn stop(self) {
+        let _ = self.shutdown_tx.send(true);
+        let grace = Duration::from_secs(self.state.config.shutdown_grace_secs);
+        if tokio::time::timeout(grace, self.serve).await.is_err() {
+            tracing::warn!("connections still open after the grace period; closing anyway");
+        }
+        self.state.store.close().await;
+    }
+
+    /// Resolves when the server has stopped on its own (an error).
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+}
+
+/// Turns a committed write into bus events.
+fn publish_outcome(bus: &dyn Bus, o: &WriteOutcome) {
+    let org = o.organization_id.clone();
+    let contact = o.conversation.contact_id.clone();
+    if o.messages.is_empty() {
+        bus.publish(Event::Conversation {
+            org,
+            contact,
+            conversation: o.conversation.clone(),
+        });
+    } else {
+        for m in &o.messages {
+            bus.publish(Event::Message {
+                org: org.clone(),
+                contact: contact.clone(),
+                message: m.clone(),
+                conversation: o.conversation.clone(),
+            });
+        }
+    }
+}

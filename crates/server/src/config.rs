@@ -1,0 +1,166 @@
+//! Configuration: one struct, layered from defaults, then an optional TOML file, then
+//! `FRONTDESK_*` environment variables, then command-line flags (later layers win).
+//! `docs/configuration.md` lists every field; a test checks that it does.
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Address and port to listen on.
+    pub listen: SocketAddr,
+    /// Where the SQLite database and uploads live.
+    pub data_dir: PathBuf,
+    /// `postgres://…` to use PostgreSQL; empty for SQLite in `data_dir`.
+    pub database_url: String,
+    /// The URL people reach this server at (used in snippets and emails). Empty: taken from
+    /// each request's Host header.
+    pub public_url: String,
+    /// `text` or `json`.
+    pub log_format: String,
+    /// `tracing` filter, such as `info` or `frontdesk=debug,info`.
+    pub log_level: String,
+    /// Seconds between WebSocket pings.
+    pub heartbeat_secs: u64,
+    /// How long a visitor token stays valid, in days. Each visit renews it.
+    pub visitor_token_days: u64,
+    /// How long an agent's login lasts, in days.
+    pub session_days: u64,
+    /// Messages a visitor may send per second (sustained); 0 turns the limit off.
+    pub visitor_sends_per_second: u32,
+    /// Messages a visitor may send in a burst.
+    pub visitor_send_burst: u32,
+    /// New WebSocket connections and widget sessions per IP per minute; 0 turns it off.
+    pub connections_per_minute_per_ip: u32,
+    /// Connections an IP may open in a burst.
+    pub connection_burst_per_ip: u32,
+    /// Seconds to wait for connections to finish on shutdown.
+    pub shutdown_grace_secs: u64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            listen: "127.0.0.1:8080".parse().expect("valid default address"),
+            data_dir: PathBuf::from("./frontdesk-data"),
+            database_url: String::new(),
+            public_url: String::new(),
+            log_format: "text".into(),
+            log_level: "info".into(),
+            heartbeat_secs: 25,
+            visitor_token_days: 365,
+            session_days: 30,
+            visitor_sends_per_second: 10,
+            visitor_send_burst: 20,
+            connections_per_minute_per_ip: 120,
+            connection_burst_per_ip: 60,
+            shutdown_grace_secs: 10,
+        }
+    }
+}
+
+/// Values given on the command line; `None` leaves the lower layers' value.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Overrides {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub listen: Option<SocketAddr>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data_dir: Option<PathBuf>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub database_url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub public_url: Option<String>,
+}
+
+impl Config {
+    pub fn load(file: Option<&Path>, flags: &Overrides) -> Result<Self, Box<figment::Error>> {
+        let mut f = Figment::from(Serialized::defaults(Config::default()));
+        if let Some(path) = file {
+            f = f.merge(Toml::file_exact(path));
+        }
+        f = f
+            .merge(Env::prefixed("FRONTDESK_"))
+            .merge(Serialized::defaults(flags));
+        // `DATABASE_URL` is the convention most tools use; `FRONTDESK_DATABASE_URL` wins over it.
+        let mut cfg: Config = f.extract().map_err(Box::new)?;
+        if cfg.database_url.is_empty()
+            && let Ok(url) = std::env::var("DATABASE_URL")
+        {
+            cfg.database_url = url;
+        }
+        Ok(cfg)
+    }
+
+    /// The database to open: the configured URL, or the SQLite file in `data_dir`.
+    pub fn database(&self) -> String {
+        if self.database_url.is_empty() {
+            self.data_dir
+                .join("frontdesk.db")
+                .to_string_lossy()
+                .into_owned()
+        } else {
+            self.database_url.clone()
+        }
+    }
+
+    pub fn uses_sqlite(&self) -> bool {
+        !self.database().starts_with("postgres")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_beat_env_which_beats_the_file() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file(
+                "f.toml",
+                "listen = \"127.0.0.1:1000\"\nheartbeat_secs = 7\nlog_level = \"warn\"",
+            )?;
+            jail.set_env("FRONTDESK_HEARTBEAT_SECS", "9");
+            let c = Config::load(Some(Path::new("f.toml")), &Overrides::default()).unwrap();
+            assert_eq!(c.listen.port(), 1000);
+            assert_eq!(c.heartbeat_secs, 9);
+            assert_eq!(c.log_level, "warn");
+            let flags = Overrides {
+                listen: Some("127.0.0.1:2000".parse().unwrap()),
+                ..Default::default()
+            };
+            let c = Config::load(Some(Path::new("f.toml")), &flags).unwrap();
+            assert_eq!(c.listen.port(), 2000);
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn unknown_keys_are_refused() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("f.toml", "lisen = \"127.0.0.1:1000\"")?;
+            assert!(Config::load(Some(Path::new("f.toml")), &Overrides::default()).is_err());
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn docs_list_every_setting() {
+        let doc = include_str!("../../../docs/configuration.md");
+        let json = serde_json::to_value(Config::default()).unwrap();
+        for key in json.as_object().unwrap().keys() {
+            assert!(
+                doc.contains(&format!("`{key}`")),
+                "docs/configuration.md does not describe `{key}`"
+            );
+            let env = format!("FRONTDESK_{}", key.to_uppercase());
+            assert!(
+                doc.contains(&env),
+                "docs/configuration.md does not name {env}"
+            );
+        }
+    }
+}

@@ -1,0 +1,117 @@
+//! The one error type of the HTTP API and the socket: each variant maps to a status and a
+//! stable code. A 4xx says what was wrong; a 5xx says only that something failed, and the cause
+//! goes to the log.
+
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use frontdesk_core::protocol::Problem;
+use frontdesk_core::{ErrorCode, InputError, TransitionError};
+use frontdesk_store::StoreError;
+
+#[derive(Debug, Clone)]
+pub struct ApiError {
+    pub code: ErrorCode,
+    pub detail: String,
+}
+
+impl ApiError {
+    pub fn new(code: ErrorCode, detail: impl Into<String>) -> Self {
+        Self {
+            code,
+            detail: detail.into(),
+        }
+    }
+
+    pub fn status(&self) -> StatusCode {
+        use ErrorCode::*;
+        match self.code {
+            MessageEmpty | MessageTooLong | InvalidClientId | InvalidName | InvalidEmail
+            | InvalidPassword | InvalidUrl | InvalidDomain => StatusCode::UNPROCESSABLE_ENTITY,
+            InvalidId | InvalidJson | InvalidFrame | UnsupportedVersion | HelloRequired => {
+                StatusCode::BAD_REQUEST
+            }
+            FrameTooLarge | BodyTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            UnknownSiteKey | NotFound => StatusCode::NOT_FOUND,
+            InvalidVisitorToken | VisitorTokenExpired | Unauthenticated | InvalidCredentials => {
+                StatusCode::UNAUTHORIZED
+            }
+            Forbidden | CsrfRejected | InvalidSetupToken => StatusCode::FORBIDDEN,
+            Conflict | AlreadyAssigned | InvalidTransition | SetupDone => StatusCode::CONFLICT,
+            RateLimited => StatusCode::TOO_MANY_REQUESTS,
+            Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    pub fn not_found() -> Self {
+        Self::new(ErrorCode::NotFound, "not found")
+    }
+    pub fn unauthenticated() -> Self {
+        Self::new(ErrorCode::Unauthenticated, "log in first")
+    }
+    pub fn forbidden(why: &str) -> Self {
+        Self::new(ErrorCode::Forbidden, why)
+    }
+    pub fn internal(e: impl std::fmt::Display) -> Self {
+        tracing::error!(error = %e, "internal error");
+        Self::new(ErrorCode::Internal, "something went wrong on the server")
+    }
+}
+
+impl From<InputError> for ApiError {
+    fn from(e: InputError) -> Self {
+        Self::new(e.code(), e.to_string())
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound => Self::not_found(),
+            StoreError::Conflict => Self::new(ErrorCode::Conflict, "already exists"),
+            StoreError::Transition(t) => Self::from(t),
+            StoreError::Unavailable(cause) => {
+                tracing::warn!(%cause, "storage unavailable");
+                Self::new(
+                    ErrorCode::Unavailable,
+                    "storage is unavailable; nothing was stored, try again",
+                )
+            }
+            StoreError::Closed => Self::new(
+                ErrorCode::Unavailable,
+                "the server is shutting down; try again",
+            ),
+        }
+    }
+}
+
+impl From<TransitionError> for ApiError {
+    fn from(e: TransitionError) -> Self {
+        let code = match e {
+            TransitionError::AlreadyAssigned => ErrorCode::AlreadyAssigned,
+            _ => ErrorCode::InvalidTransition,
+        };
+        Self::new(code, e.to_string())
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        let body = Problem {
+            type_: "about:blank".into(),
+            title: status.canonical_reason().unwrap_or("Error").into(),
+            status: status.as_u16(),
+            detail: self.detail,
+            code: self.code,
+        };
+        (
+            status,
+            [(header::CONTENT_TYPE, "application/problem+json")],
+            serde_json::to_string(&body).unwrap_or_default(),
+        )
+            .into_response()
+    }
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;

@@ -1,0 +1,268 @@
+//! The agents' REST API: inbox, conversations, messages and actions, websites.
+
+use super::JsonBody;
+use super::auth::{CurrentAgent, require_admin};
+use super::setup::website_view;
+use crate::AppState;
+use crate::error::{ApiError, ApiResult};
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::HeaderMap;
+use frontdesk_core::conversation::AgentRef;
+use frontdesk_core::protocol::*;
+use frontdesk_core::*;
+use frontdesk_store::{Scope, Tab, Target, WriteOp};
+use serde::Deserialize;
+
+fn agent_ref(a: &AgentView) -> AgentRef {
+    AgentRef {
+        id: a.id.clone(),
+        name: a.name.clone(),
+    }
+}
+
+fn conv_id(raw: &str) -> ApiResult<ConversationId> {
+    // A malformed id cannot name anything: not found, like any id of another tenant.
+    ConversationId::parse(raw).map_err(|_| ApiError::not_found())
+}
+
+pub async fn agents(
+    State(s): State<AppState>,
+    CurrentAgent(a): CurrentAgent,
+) -> ApiResult<Json<Vec<AgentView>>> {
+    Ok(Json(s.store.agents(&a.organization_id).await?))
+}
+
+pub async fn counts(
+    State(s): State<AppState>,
+    CurrentAgent(a): CurrentAgent,
+) -> ApiResult<Json<InboxCounts>> {
+    Ok(Json(s.store.inbox_counts(&a.organization_id, &a.id).await?))
+}
+
+#[derive(Deserialize)]
+pub struct ListQuery {
+    tab: Option<String>,
+    cursor: Option<String>,
+    limit: Option<i64>,
+}
+
+pub async fn conversations(
+    State(s): State<AppState>,
+    CurrentAgent(a): CurrentAgent,
+    Query(q): Query<ListQuery>,
+) -> ApiResult<Json<ConversationPage>> {
+    let tab = match q.tab.as_deref() {
+        None => Tab::All,
+        Some(t) => Tab::parse(t).ok_or_else(|| {
+            ApiError::new(
+                ErrorCode::InvalidFrame,
+                "tab must be unassigned, mine, all or resolved",
+            )
+        })?,
+    };
+    let page = s
+        .store
+        .conversations(
+            &a.organization_id,
+            &a.id,
+            tab,
+            q.cursor.as_deref(),
+            q.limit.unwrap_or(50),
+        )
+        .await?;
+    Ok(Json(page))
+}
+
+pub async fn conversation(
+    State(s): State<AppState>,
+    CurrentAgent(a): CurrentAgent,
+    Path(id): Path<String>,
+) -> ApiResult<Json<ConversationDetail>> {
+    let c = s
+        .store
+        .conversation(&a.organization_id, &conv_id(&id)?)
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    let contact = s
+        .store
+        .contact(&c.contact_id)
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    Ok(Json(ConversationDetail {
+        conversation: c,
+        contact,
+    }))
+}
+
+#[derive(Deserialize)]
+pub struct MessagesQuery {
+    after_seq: Option<i64>,
+    limit: Option<i64>,
+}
+
+pub async fn messages(
+    State(s): State<AppState>,
+    CurrentAgent(a): CurrentAgent,
+    Path(id): Path<String>,
+    Query(q): Query<MessagesQuery>,
+) -> ApiResult<Json<MessagePage>> {
+    let id = conv_id(&id)?;
+    s.store
+        .conversation(&a.organization_id, &id)
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    let page = s
+        .store
+        .messages(
+            &id,
+            q.after_seq.unwrap_or(0).max(0),
+            q.limit.unwrap_or(200),
+            false,
+        )
+        .await?;
+    Ok(Json(page))
+}
+
+/// Stores an agent's reply or note. Shared by the REST endpoint and the agent socket.
+pub async fn agent_send(
+    s: &AppState,
+    a: &AgentView,
+    conversation_id: ConversationId,
+    client_id: &str,
+    text: &str,
+    note: bool,
+) -> ApiResult<Message> {
+    let client_id = ClientId::parse(client_id)?;
+    let text = MessageText::parse(text)?;
+    let out = s
+        .store
+        .write(WriteOp::Send {
+            scope: Scope::Organization(a.organization_id.clone()),
+            target: Target::Conversation(conversation_id),
+            client_id: Some(client_id),
+            kind: if note {
+                MessageKind::Note
+            } else {
+                MessageKind::Agent
+            },
+            author: Some(agent_ref(a)),
+            text,
+        })
+        .await?;
+    out.messages
+        .into_iter()
+        .last()
+        .ok_or_else(|| ApiError::internal("send stored no message"))
+}
+
+pub async fn send(
+    State(s): State<AppState>,
+    CurrentAgent(a): CurrentAgent,
+    Path(id): Path<String>,
+    JsonBody(req): JsonBody<SendMessageRequest>,
+) -> ApiResult<Json<Message>> {
+    Ok(Json(
+        agent_send(&s, &a, conv_id(&id)?, &req.client_id, &req.text, req.note).await?,
+    ))
+}
+
+async fn act(
+    s: &AppState,
+    a: &AgentView,
+    id: &str,
+    action: Action,
+) -> ApiResult<Json<Conversation>> {
+    let out = s
+        .store
+        .write(WriteOp::Act {
+            scope: Scope::Organization(a.organization_id.clone()),
+            conversation_id: conv_id(id)?,
+            action,
+        })
+        .await?;
+    Ok(Json(out.conversation))
+}
+
+pub async fn take(
+    State(s): State<AppState>,
+    CurrentAgent(a): CurrentAgent,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Conversation>> {
+    act(&s, &a, &id, Action::Take(agent_ref(&a))).await
+}
+
+pub async fn resolve(
+    State(s): State<AppState>,
+    CurrentAgent(a): CurrentAgent,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Conversation>> {
+    act(&s, &a, &id, Action::Resolve { by: agent_ref(&a) }).await
+}
+
+pub async fn reopen(
+    State(s): State<AppState>,
+    CurrentAgent(a): CurrentAgent,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Conversation>> {
+    act(&s, &a, &id, Action::Reopen { by: agent_ref(&a) }).await
+}
+
+pub async fn assign(
+    State(s): State<AppState>,
+    CurrentAgent(a): CurrentAgent,
+    Path(id): Path<String>,
+    JsonBody(req): JsonBody<AssignRequest>,
+) -> ApiResult<Json<Conversation>> {
+    let action = match req.agent_id {
+        None => Action::Unassign { by: agent_ref(&a) },
+        Some(target) => {
+            // The assignee must be a colleague: an agent of another organization is unknown here.
+            let to = s
+                .store
+                .agent(&target)
+                .await?
+                .filter(|t| t.organization_id == a.organization_id)
+                .ok_or_else(ApiError::not_found)?;
+            Action::Assign {
+                to: agent_ref(&to),
+                by: agent_ref(&a),
+            }
+        }
+    };
+    act(&s, &a, &id, action).await
+}
+
+pub async fn websites(
+    State(s): State<AppState>,
+    CurrentAgent(a): CurrentAgent,
+    headers: HeaderMap,
+) -> ApiResult<Json<Vec<WebsiteView>>> {
+    let base = super::base_url(&s.config, &headers);
+    let sites = s.store.websites(&a.organization_id).await?;
+    Ok(Json(sites.iter().map(|w| website_view(w, &base)).collect()))
+}
+
+pub async fn create_website(
+    State(s): State<AppState>,
+    CurrentAgent(a): CurrentAgent,
+    headers: HeaderMap,
+    JsonBody(req): JsonBody<CreateWebsiteRequest>,
+) -> ApiResult<Json<WebsiteView>> {
+    require_admin(&a)?;
+    let name = Name::parse(&req.name)?;
+    let domain = Domain::parse(&req.domain)?;
+    let w = s
+        .store
+        .create_website(
+            &a.organization_id,
+            &name,
+            &domain,
+            &crate::tokens::site_key(),
+        )
+        .await?;
+    Ok(Json(website_view(
+        &w,
+        &super::base_url(&s.config, &headers),
+    )))
+}

@@ -1,0 +1,112 @@
+//! HTTP adapters: parse the request, call the store, publish, reply.
+
+pub mod api;
+pub mod auth;
+pub mod health;
+pub mod pages;
+pub mod setup;
+pub mod widget;
+
+use crate::error::ApiError;
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{FromRequest, Request};
+use axum::http::{HeaderMap, header};
+use frontdesk_core::ErrorCode;
+use serde::de::DeserializeOwned;
+
+/// A JSON body whose failures are typed errors (`invalid_json`, `body_too_large`).
+pub struct JsonBody<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
+    type Rejection = ApiError;
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        match axum::Json::<T>::from_request(req, state).await {
+            Ok(axum::Json(v)) => Ok(JsonBody(v)),
+            Err(e) => Err(json_rejection(e)),
+        }
+    }
+}
+
+fn json_rejection(e: JsonRejection) -> ApiError {
+    if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+        return ApiError::new(ErrorCode::BodyTooLarge, "the request body is too large");
+    }
+    ApiError::new(ErrorCode::InvalidJson, e.body_text())
+}
+
+pub async fn api_not_found() -> ApiError {
+    ApiError::not_found()
+}
+
+/// CSRF defence for requests that change state with a cookie: the browser's `Origin` must be
+/// this server. Browsers always send `Origin` on cross-site and on `fetch` POSTs; a page on
+/// another site cannot forge it.
+pub fn check_origin(headers: &HeaderMap) -> Result<(), ApiError> {
+    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
+    let origin = headers.get(header::ORIGIN).and_then(|h| h.to_str().ok());
+    match (host, origin) {
+        (Some(host), Some(origin)) => {
+            let origin_host = origin
+                .strip_prefix("https://")
+                .or_else(|| origin.strip_prefix("http://"))
+                .unwrap_or("");
+            if origin_host.eq_ignore_ascii_case(host) {
+                Ok(())
+            } else {
+                Err(ApiError::new(
+                    ErrorCode::CsrfRejected,
+                    "cross-site request refused",
+                ))
+            }
+        }
+        _ => Err(ApiError::new(
+            ErrorCode::CsrfRejected,
+            "requests that change state must carry this server's Origin header",
+        )),
+    }
+}
+
+/// The base URL to put in snippets: the configured public URL, or this request's host.
+pub fn base_url(cfg: &crate::Config, headers: &HeaderMap) -> String {
+    if !cfg.public_url.is_empty() {
+        return cfg.public_url.trim_end_matches('/').to_owned();
+    }
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("127.0.0.1:8080");
+    format!("http://{host}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn h(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+        let mut m = HeaderMap::new();
+        for (k, v) in pairs {
+            m.insert(*k, v.parse().unwrap());
+        }
+        m
+    }
+
+    #[test]
+    fn origin_must_match_host() {
+        assert!(
+            check_origin(&h(&[
+                ("host", "a.test:8080"),
+                ("origin", "http://a.test:8080")
+            ]))
+            .is_ok()
+        );
+        assert!(
+            check_origin(&h(&[
+                ("host", "a.test:8080"),
+                ("origin", "http://evil.test")
+            ]))
+            .is_err()
+        );
+        assert!(check_origin(&h(&[("host", "a.test:8080"), ("origin", "null")])).is_err());
+        assert!(check_origin(&h(&[("host", "a.test:8080")])).is_err());
+    }
+}

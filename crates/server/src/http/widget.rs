@@ -1,0 +1,141 @@
+//! The widget's session: finds the website by its public key, and starts or resumes the
+//! visitor behind a signed token. Context the browser reports is clipped, never trusted.
+
+use super::JsonBody;
+use crate::AppState;
+use crate::error::{ApiError, ApiResult};
+use axum::Json;
+use axum::extract::{ConnectInfo, State};
+use axum::http::{HeaderMap, header};
+use frontdesk_core::protocol::{PageContext, WidgetSessionRequest, WidgetSessionResponse};
+use frontdesk_core::{ErrorCode, MAX_URL_BYTES, clip};
+use frontdesk_store::{VisitContext, now_ms};
+use std::net::SocketAddr;
+
+/// An http(s) URL, clipped; anything else (javascript:, data:) is dropped.
+fn web_url(u: Option<&str>) -> Option<String> {
+    let u = u?.trim();
+    let lower = u.get(..8).unwrap_or(u).to_ascii_lowercase();
+    (lower.starts_with("http://") || lower.starts_with("https://")).then(|| clip(u, MAX_URL_BYTES))
+}
+
+fn short(v: Option<&str>, max: usize) -> Option<String> {
+    v.map(str::trim)
+        .filter(|v| !v.is_empty())
+        .map(|v| clip(&v.replace(|c: char| c.is_control(), " "), max))
+}
+
+/// What the browser and its user agent tell about the visit.
+pub fn visit_context(ctx: &PageContext, user_agent: Option<&str>) -> VisitContext {
+    let (browser, os, device) =
+        match user_agent.and_then(|ua| woothee::parser::Parser::new().parse(ua)) {
+            Some(r) => {
+                let known = |s: &str| (s != "UNKNOWN" && !s.is_empty()).then(|| s.to_owned());
+                let browser = known(r.name).map(|n| match known(r.version) {
+                    Some(v) => format!("{n} {v}"),
+                    None => n,
+                });
+                let device = match r.category {
+                    "pc" => Some("Desktop".to_owned()),
+                    "smartphone" => Some("Mobile".to_owned()),
+                    "mobilephone" => Some("Mobile".to_owned()),
+                    "appliance" => Some("Appliance".to_owned()),
+                    "crawler" => Some("Crawler".to_owned()),
+                    _ => None,
+                };
+                (browser, known(r.os), device)
+            }
+            None => (None, None, None),
+        };
+    VisitContext {
+        current_url: web_url(ctx.url.as_deref()),
+        page_title: short(ctx.title.as_deref(), 300),
+        referrer: web_url(ctx.referrer.as_deref()),
+        browser,
+        os,
+        device,
+        language: short(ctx.language.as_deref(), 35),
+        timezone: short(ctx.timezone.as_deref(), 64),
+    }
+}
+
+pub async fn session(
+    State(s): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    JsonBody(req): JsonBody<WidgetSessionRequest>,
+) -> ApiResult<Json<WidgetSessionResponse>> {
+    if !s.limits.connect_per_ip.check(&peer.ip()) {
+        return Err(ApiError::new(
+            ErrorCode::RateLimited,
+            "too many new sessions from this address; wait a minute",
+        ));
+    }
+    if req.site_key.len() > 64 {
+        return Err(ApiError::new(
+            ErrorCode::UnknownSiteKey,
+            "no website has this key",
+        ));
+    }
+    let site = s
+        .store
+        .website_by_key(&req.site_key)
+        .await?
+        .ok_or_else(|| ApiError::new(ErrorCode::UnknownSiteKey, "no website has this key"))?;
+    let ua = headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok());
+    let ctx = visit_context(&req.context, ua);
+    let now = now_ms();
+    // A token that is missing, forged, expired, or for another site starts a new visitor.
+    let returning = match req.token.as_deref().map(|t| s.tokens.verify(t, now)) {
+        Some(Ok(claims)) if claims.website_id == site.id => Some(claims.contact_id),
+        _ => None,
+    };
+    let contact = match returning {
+        Some(id) => match s.store.touch_contact(&id, &ctx).await {
+            Ok(c) => Some(c),
+            Err(frontdesk_store::StoreError::NotFound) => None,
+            Err(e) => return Err(e.into()),
+        },
+        None => None,
+    };
+    let (contact, new_visitor) = match contact {
+        Some(c) => (c, false),
+        None => (s.store.create_contact(&site, &ctx).await?, true),
+    };
+    let expires = now + (s.config.visitor_token_days as i64) * 86_400_000;
+    Ok(Json(WidgetSessionResponse {
+        token: s.tokens.issue(&contact.id, &site.id, expires),
+        contact_id: contact.id,
+        website_name: site.name,
+        organization_name: site.organization_name,
+        agents_online: s.hub.agents_online(&site.organization_id),
+        new_visitor,
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn context_is_clipped_and_scripts_dropped() {
+        let ctx = PageContext {
+            url: Some("javascript:alert(1)".into()),
+            title: Some(format!("a\u{0}b{}", "x".repeat(1000))),
+            referrer: Some("https://ref.test/".into()),
+            language: Some("de-DE".into()),
+            timezone: None,
+        };
+        let ua = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36";
+        let v = visit_context(&ctx, Some(ua));
+        assert_eq!(v.current_url, None);
+        assert_eq!(v.referrer.as_deref(), Some("https://ref.test/"));
+        assert!(v.page_title.as_ref().unwrap().len() <= 300);
+        assert!(!v.page_title.unwrap().contains('\u{0}'));
+        assert!(v.browser.unwrap().starts_with("Chrome"));
+        assert_eq!(v.os.as_deref(), Some("Linux"));
+        assert_eq!(v.device.as_deref(), Some("Desktop"));
+    }
+}

@@ -1,0 +1,354 @@
+//! The hub knows which sockets this node holds: visitors by contact, agents by organization.
+//! It turns bus events into frames, serializing each frame once per audience, and hands them to
+//! each socket's bounded queue. A socket whose queue is full is cut off (it resumes from its
+//! last sequence number when it reconnects), so one slow reader never slows the others or grows
+//! the server's memory.
+
+use crate::bus::Event;
+use frontdesk_core::protocol::{AgentStatus, ServerFrame, Side, VisitorConversation};
+use frontdesk_core::{AgentId, ContactId, OrganizationId};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use tokio::sync::{Notify, mpsc};
+
+/// Frames waiting for one socket. Serialized JSON, shared between sockets.
+pub const OUTBOX_FRAMES: usize = 256;
+pub type Outbox = mpsc::Sender<Arc<str>>;
+
+/// One registered socket.
+#[derive(Clone)]
+pub struct Conn {
+    pub id: u64,
+    pub tx: Outbox,
+    /// Fired when the hub cuts the socket off for not reading.
+    pub kick: Arc<Notify>,
+}
+
+struct AgentConn {
+    conn: Conn,
+    agent: AgentId,
+    status: AgentStatus,
+}
+
+#[derive(Default)]
+struct Inner {
+    visitors: HashMap<ContactId, (OrganizationId, Vec<Conn>)>,
+    org_visitors: HashMap<OrganizationId, Vec<ContactId>>,
+    agents: HashMap<OrganizationId, Vec<AgentConn>>,
+}
+
+#[derive(Default)]
+pub struct Hub {
+    inner: Mutex<Inner>,
+    next_id: AtomicU64,
+    pub visitor_count: AtomicU64,
+    pub agent_count: AtomicU64,
+}
+
+fn frame(f: &ServerFrame) -> Arc<str> {
+    serde_json::to_string(f).unwrap_or_default().into()
+}
+
+impl Hub {
+    pub fn new_conn(&self) -> (Conn, mpsc::Receiver<Arc<str>>) {
+        let (tx, rx) = mpsc::channel(OUTBOX_FRAMES);
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        (
+            Conn {
+                id,
+                tx,
+                kick: Arc::new(Notify::new()),
+            },
+            rx,
+        )
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub fn add_visitor(&self, org: &OrganizationId, contact: &ContactId, conn: Conn) {
+        let mut g = self.lock();
+        let entry = g
+            .visitors
+            .entry(contact.clone())
+            .or_insert_with(|| (org.clone(), Vec::new()));
+        let first = entry.1.is_empty();
+        entry.1.push(conn);
+        if first {
+            g.org_visitors
+                .entry(org.clone())
+                .or_default()
+                .push(contact.clone());
+        }
+        self.visitor_count.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub fn remove_visitor(&self, contact: &ContactId, conn_id: u64) {
+        let mut g = self.lock();
+        let Some((org, conns)) = g.visitors.get_mut(contact) else {
+            return;
+        };
+        let before = conns.len();
+        conns.retain(|c| c.id != conn_id);
+        if conns.len() < before {
+            self.visitor_count.fetch_sub(1, Ordering::Relaxed);
+        }
+        if conns.is_empty() {
+            let org = org.clone();
+            g.visitors.remove(contact);
+            if let Some(list) = g.org_visitors.get_mut(&org) {
+                list.retain(|c| c != contact);
+                if list.is_empty() {
+                    g.org_visitors.remove(&org);
+                }
+            }
+        }
+    }
+
+    /// Registers an agent's socket. Returns whether the organization's "agents online" changed.
+    pub fn add_agent(
+        &self,
+        org: &OrganizationId,
+        agent: &AgentId,
+        status: AgentStatus,
+        conn: Conn,
+    ) {
+        let before = self.agents_online(org);
+        {
+            let mut g = self.lock();
+            g.agents.entry(org.clone()).or_default().push(AgentConn {
+                conn,
+                agent: agent.clone(),
+                status,
+            });
+        }
+        self.agent_count.fetch_add(1, Ordering::Relaxed);
+        self.presence_changed(org, before);
+    }
+
+    pub fn remove_agent(&self, org: &OrganizationId, conn_id: u64) {
+        let before = self.agents_online(org);
+        {
+            let mut g = self.lock();
+            if let Some(list) = g.agents.get_mut(org) {
+                let n = list.len();
+                list.retain(|a| a.conn.id != conn_id);
+                if list.len() < n {
+                    self.agent_count.fetch_sub(1, Ordering::Relaxed);
+                }
+                if list.is_empty() {
+                    g.agents.remove(org);
+                }
+            }
+        }
+        self.presence_changed(org, before);
+    }
+
+    /// Whether an agent of the organization is connected here and online.
+    pub fn agents_online(&self, org: &OrganizationId) -> bool {
+        self.lock()
+            .agents
+            .get(org)
+            .is_some_and(|l| l.iter().any(|a| a.status == AgentStatus::Online))
+    }
+
+    fn presence_changed(&self, org: &OrganizationId, before: bool) {
+        let now = self.agents_online(org);
+        if now != before {
+            let f = frame(&ServerFrame::Presence { agents_online: now });
+            let g = self.lock();
+            if let Some(contacts) = g.org_visitors.get(org) {
+                for c in contacts {
+                    if let Some((_, conns)) = g.visitors.get(c) {
+                        for conn in conns {
+                            send(conn, &f);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Delivers one bus event to the sockets of this node.
+    pub fn dispatch(&self, event: &Event) {
+        match event {
+            Event::Message {
+                org,
+                contact,
+                message,
+                conversation,
+            } => {
+                let to_agents = [
+                    frame(&ServerFrame::Message {
+                        message: message.clone(),
+                    }),
+                    frame(&ServerFrame::Conversation {
+                        conversation: conversation.clone(),
+                    }),
+                ];
+                self.to_agents(org, &to_agents);
+                if let Some(m) = message.for_visitor() {
+                    let to_visitor = [
+                        frame(&ServerFrame::Message { message: m }),
+                        frame(&ServerFrame::VisitorConversation {
+                            conversation: VisitorConversation::from(conversation),
+                        }),
+                    ];
+                    self.to_visitor(contact, &to_visitor);
+                }
+            }
+            Event::Conversation {
+                org,
+                contact,
+                conversation,
+            } => {
+                self.to_agents(
+                    org,
+                    &[frame(&ServerFrame::Conversation {
+                        conversation: conversation.clone(),
+                    })],
+                );
+                self.to_visitor(
+                    contact,
+                    &[frame(&ServerFrame::VisitorConversation {
+                        conversation: VisitorConversation::from(conversation),
+                    })],
+                );
+            }
+            Event::Typing {
+                org,
+                contact,
+                conversation_id,
+                side,
+                name,
+                typing,
+            } => {
+                let f = [frame(&ServerFrame::Typing {
+                    conversation_id: conversation_id.clone(),
+                    side: *side,
+                    name: name.clone(),
+                    typing: *typing,
+                })];
+                match side {
+                    Side::Visitor => self.to_agents(org, &f),
+                    Side::Agent => self.to_visitor(contact, &f),
+                }
+            }
+            Event::AgentStatus { org, agent, status } => {
+                let before = self.agents_online(org);
+                {
+                    let mut g = self.lock();
+                    if let Some(list) = g.agents.get_mut(org) {
+                        for a in list.iter_mut().filter(|a| &a.agent == agent) {
+                            a.status = *status;
+                        }
+                    }
+                }
+                self.to_agents(
+                    org,
+                    &[frame(&ServerFrame::AgentStatus {
+                        agent_id: agent.clone(),
+                        status: *status,
+                    })],
+                );
+                self.presence_changed(org, before);
+            }
+        }
+    }
+
+    fn to_agents(&self, org: &OrganizationId, frames: &[Arc<str>]) {
+        let g = self.lock();
+        if let Some(list) = g.agents.get(org) {
+            for a in list {
+                for f in frames {
+                    send(&a.conn, f);
+                }
+            }
+        }
+    }
+
+    fn to_visitor(&self, contact: &ContactId, frames: &[Arc<str>]) {
+        let g = self.lock();
+        if let Some((_, conns)) = g.visitors.get(contact) {
+            for c in conns {
+                for f in frames {
+                    send(c, f);
+                }
+            }
+        }
+    }
+}
+
+fn send(conn: &Conn, f: &Arc<str>) {
+    if let Err(mpsc::error::TrySendError::Full(_)) = conn.tx.try_send(f.clone()) {
+        // The socket stopped reading: cut it off rather than buffer without bound.
+        conn.kick.notify_one();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_full_outbox_kicks_the_socket_and_spares_the_others() {
+        let hub = Hub::default();
+        let org = OrganizationId::new(1, 1);
+        let (slow, _slow_rx) = hub.new_conn();
+        let (fast, mut fast_rx) = hub.new_conn();
+        hub.add_agent(&org, &AgentId::new(1, 2), AgentStatus::Online, slow.clone());
+        hub.add_agent(&org, &AgentId::new(1, 3), AgentStatus::Online, fast);
+        for _ in 0..OUTBOX_FRAMES + 1 {
+            hub.dispatch(&Event::AgentStatus {
+                org: org.clone(),
+                agent: AgentId::new(1, 9),
+                status: AgentStatus::Away,
+            });
+            while fast_rx.try_recv().is_ok() {}
+        }
+        // The slow socket was told to go; notify_one stores the permit.
+        let kicked = tokio_test_block_on(async {
+            tokio::time::timeout(std::time::Duration::from_millis(100), slow.kick.notified()).await
+        });
+        assert!(kicked.is_ok());
+    }
+
+    #[test]
+    fn presence_follows_online_agents() {
+        let hub = Hub::default();
+        let org = OrganizationId::new(1, 1);
+        let contact = ContactId::new(1, 4);
+        let (v, mut v_rx) = hub.new_conn();
+        hub.add_visitor(&org, &contact, v);
+        assert!(!hub.agents_online(&org));
+        let (a, _a_rx) = hub.new_conn();
+        let agent = AgentId::new(1, 2);
+        hub.add_agent(&org, &agent, AgentStatus::Online, a.clone());
+        assert!(hub.agents_online(&org));
+        assert!(v_rx.try_recv().unwrap().contains(r#""agents_online":true"#));
+        hub.dispatch(&Event::AgentStatus {
+            org: org.clone(),
+            agent,
+            status: AgentStatus::Away,
+        });
+        assert!(!hub.agents_online(&org));
+        assert!(
+            v_rx.try_recv()
+                .unwrap()
+                .contains(r#""agents_online":false"#)
+        );
+        hub.remove_agent(&org, a.id);
+        hub.remove_visitor(&contact, 0);
+        assert_eq!(hub.agent_count.load(Ordering::Relaxed), 0);
+    }
+
+    fn tokio_test_block_on<F: std::future::Future>(f: F) -> F::Output {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .unwrap()
+            .block_on(f)
+    }
+}

@@ -1,0 +1,311 @@
+//! The visitor's socket: the widget frame sends and reads its own conversation here.
+
+use super::{Handler, await_hello, close, send, send_error};
+use crate::AppState;
+use crate::bus::Event;
+use crate::error::ApiError;
+use crate::tokens::TokenError;
+use axum::extract::ws::{WebSocket, WebSocketUpgrade};
+use axum::extract::{ConnectInfo, State};
+use axum::response::{IntoResponse, Response};
+use frontdesk_core::protocol::*;
+use frontdesk_core::*;
+use frontdesk_store::{Scope, Target, WriteOp, now_ms};
+use std::collections::HashSet;
+use std::net::SocketAddr;
+
+pub async fn upgrade(
+    State(s): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ws: WebSocketUpgrade,
+) -> Response {
+    if !s.limits.connect_per_ip.check(&peer.ip()) {
+        return ApiError::new(
+            ErrorCode::RateLimited,
+            "too many connections from this address; wait a minute",
+        )
+        .into_response();
+    }
+    super::configure(ws).on_upgrade(move |socket| serve(s, socket))
+}
+
+struct Visitor {
+    state: AppState,
+    org: OrganizationId,
+    website: WebsiteId,
+    contact: ContactId,
+    /// Conversations known to be this visitor's, so typing needs no lookup.
+    mine: HashSet<ConversationId>,
+    last_typing: Option<(bool, std::time::Instant)>,
+}
+
+async fn serve(s: AppState, mut socket: WebSocket) {
+    let Some(token) = await_hello(&mut socket).await else {
+        return;
+    };
+    let claims = match token.as_deref().map(|t| s.tokens.verify(t, now_ms())) {
+        Some(Ok(c)) => c,
+        Some(Err(TokenError::Expired)) => {
+            let e = ApiError::new(
+                ErrorCode::VisitorTokenExpired,
+                "the visitor token has expired; start a new session",
+            );
+            send_error(&mut socket, &e, None).await;
+            close(&mut socket, super::CLOSE_POLICY, "token expired").await;
+            return;
+        }
+        _ => {
+            let e = ApiError::new(
+                ErrorCode::InvalidVisitorToken,
+                "the visitor token is not valid",
+            );
+            send_error(&mut socket, &e, None).await;
+            close(&mut socket, super::CLOSE_POLICY, "invalid token").await;
+            return;
+        }
+    };
+    let (org, contact) = match s.store.contact_in_org(&claims.contact_id).await {
+        Ok(Some((org, c))) if c.website_id == claims.website_id => (org, c),
+        Ok(_) => {
+            let e = ApiError::new(
+                ErrorCode::InvalidVisitorToken,
+                "this visitor no longer exists",
+            );
+            send_error(&mut socket, &e, None).await;
+            close(&mut socket, super::CLOSE_POLICY, "invalid token").await;
+            return;
+        }
+        Err(e) => {
+            send_error(&mut socket, &e.into(), None).await;
+            close(&mut socket, super::CLOSE_TRY_LATER, "unavailable").await;
+            return;
+        }
+    };
+    let latest = match s.store.latest_conversation(&contact.id).await {
+        Ok(c) => c,
+        Err(e) => {
+            send_error(&mut socket, &e.into(), None).await;
+            close(&mut socket, super::CLOSE_TRY_LATER, "unavailable").await;
+            return;
+        }
+    };
+    let (conn, outbox) = s.hub.new_conn();
+    s.hub.add_visitor(&org, &contact.id, conn.clone());
+    let welcome = ServerFrame::Welcome {
+        v: PROTOCOL_VERSION,
+        side: Side::Visitor,
+        conversation: latest.as_ref().map(VisitorConversation::from),
+        agent: None,
+        agents_online: s.hub.agents_online(&org),
+        heartbeat_ms: s.config.heartbeat_secs * 1000,
+    };
+    if send(&mut socket, &welcome).await {
+        let mut v = Visitor {
+            state: s.clone(),
+            org,
+            website: contact.website_id.clone(),
+            contact: contact.id.clone(),
+            mine: latest.into_iter().map(|c| c.id).collect(),
+            last_typing: None,
+        };
+        super::run(&s, &mut socket, &conn, outbox, &mut v).await;
+    }
+    s.hub.remove_visitor(&contact.id, conn.id);
+}
+
+impl Visitor {
+    async fn owns(&mut self, id: &ConversationId) -> Result<(), ApiError> {
+        if self.mine.contains(id) {
+            return Ok(());
+        }
+        match self
+            .state
+            .store
+            .contact_conversation(&self.contact, id)
+            .await?
+        {
+            Some(_) => {
+                self.mine.insert(id.clone());
+                Ok(())
+            }
+            None => Err(ApiError::not_found()),
+        }
+    }
+
+    async fn send_message(
+        &mut self,
+        client_id: &str,
+        conversation_id: Option<ConversationId>,
+        text: &str,
+    ) -> Result<Message, ApiError> {
+        let client_id = ClientId::parse(client_id)?;
+        let text = MessageText::parse(text)?;
+        if !self.state.limits.sends_per_visitor.check(&self.contact.0) {
+            return Err(ApiError::new(
+                ErrorCode::RateLimited,
+                "you are sending too fast; wait a moment",
+            ));
+        }
+        let target = match conversation_id {
+            Some(id) => Target::Conversation(id),
+            None => Target::LatestOfContact {
+                contact_id: self.contact.clone(),
+                organization_id: self.org.clone(),
+                website_id: self.website.clone(),
+            },
+        };
+        let out = self
+            .state
+            .store
+            .write(WriteOp::Send {
+                scope: Scope::Contact(self.contact.clone()),
+                target,
+                client_id: Some(client_id),
+                kind: MessageKind::Visitor,
+                author: None,
+                text,
+            })
+            .await?;
+        self.mine.insert(out.conversation.id.clone());
+        out.messages
+            .last()
+            .and_then(Message::for_visitor)
+            .ok_or_else(|| ApiError::internal("visitor send stored no visible message"))
+    }
+}
+
+impl Handler for Visitor {
+    async fn on_frame(&mut self, socket: &mut WebSocket, frame: ClientFrame) -> bool {
+        let is_read = matches!(frame, ClientFrame::Read { .. });
+        let result: Result<(), ApiError> = async {
+            match frame {
+                ClientFrame::Send {
+                    client_id,
+                    conversation_id,
+                    text,
+                    note,
+                } => {
+                    let r = if note {
+                        Err(ApiError::forbidden("visitors cannot write notes"))
+                    } else {
+                        self.send_message(&client_id, conversation_id, &text).await
+                    };
+                    let ok = match r {
+                        Ok(message) => send(socket, &ServerFrame::Ack { client_id, message }).await,
+                        Err(e) => send_error(socket, &e, Some(client_id)).await,
+                    };
+                    if !ok {
+                        return Err(ApiError::internal("socket closed"));
+                    }
+                }
+                ClientFrame::Sync {
+                    conversation_id,
+                    after_seq,
+                } => {
+                    self.owns(&conversation_id).await?;
+                    let mut after = after_seq.max(0);
+                    loop {
+                        let page = self
+                            .state
+                            .store
+                            .messages(&conversation_id, after, 500, true)
+                            .await?;
+                        for m in &page.items {
+                            after = m.seq;
+                            if !send(socket, &ServerFrame::Message { message: m.clone() }).await {
+                                return Err(ApiError::internal("socket closed"));
+                            }
+                        }
+                        if !page.has_more {
+                            break;
+                        }
+                    }
+                    send(
+                        socket,
+                        &ServerFrame::Synced {
+                            conversation_id,
+                            last_seq: after,
+                        },
+                    )
+                    .await;
+                }
+                ClientFrame::Typing {
+                    conversation_id,
+                    typing,
+                } => {
+                    self.owns(&conversation_id).await?;
+                    // Forward a change at once, a repeat at most once a second.
+                    let now = std::time::Instant::now();
+                    let forward = match self.last_typing {
+                        Some((t, at)) => t != typing || now.duration_since(at).as_millis() >= 1000,
+                        None => true,
+                    };
+                    if forward {
+                        self.last_typing = Some((typing, now));
+                        self.state.bus.publish(Event::Typing {
+                            org: self.org.clone(),
+                            contact: self.contact.clone(),
+                            conversation_id,
+                            side: Side::Visitor,
+                            name: None,
+                            typing,
+                        });
+                    }
+                }
+                ClientFrame::Read {
+                    conversation_id,
+                    public_seq,
+                }
+                | ClientFrame::Delivered {
+                    conversation_id,
+                    public_seq,
+                } => {
+                    self.state
+                        .store
+                        .write(WriteOp::Receipt {
+                            scope: Scope::Contact(self.contact.clone()),
+                            conversation_id,
+                            side: Side::Visitor,
+                            read: is_read,
+                            public_seq,
+                        })
+                        .await?;
+                }
+                ClientFrame::SetContact { name, email } => {
+                    let name = name
+                        .as_deref()
+                        .filter(|n| !n.trim().is_empty())
+                        .map(Name::parse)
+                        .transpose()?;
+                    let email = email
+                        .as_deref()
+                        .filter(|e| !e.trim().is_empty())
+                        .map(Email::parse)
+                        .transpose()?;
+                    self.state
+                        .store
+                        .set_contact_profile(&self.contact, name.as_ref(), email.as_ref())
+                        .await?;
+                    if let Some(c) = self.state.store.latest_conversation(&self.contact).await? {
+                        self.state.bus.publish(Event::Conversation {
+                            org: self.org.clone(),
+                            contact: self.contact.clone(),
+                            conversation: c,
+                        });
+                    }
+                }
+                ClientFrame::Ping => {
+                    send(socket, &ServerFrame::Pong).await;
+                }
+                ClientFrame::Hello { .. } => {}
+            }
+            Ok(())
+        }
+        .await;
+        match result {
+            Ok(()) => true,
+            Err(e) if e.code == ErrorCode::Internal => false,
+            Err(e) => send_error(socket, &e, None).await,
+        }
+    }
+}

@@ -1,0 +1,97 @@
+// The typed REST client for the dashboard (docs/api.md). Bodies and replies are the generated
+// wire types; every failure becomes an ApiError carrying the problem's stable `code` and `detail`.
+
+import type { AgentStatus } from "../generated/AgentStatus";
+import type { AgentView } from "../generated/AgentView";
+import type { AssignRequest } from "../generated/AssignRequest";
+import type { Conversation } from "../generated/Conversation";
+import type { ConversationDetail } from "../generated/ConversationDetail";
+import type { ConversationPage } from "../generated/ConversationPage";
+import type { CreateWebsiteRequest } from "../generated/CreateWebsiteRequest";
+import type { InboxCounts } from "../generated/InboxCounts";
+import type { LoginRequest } from "../generated/LoginRequest";
+import type { Message } from "../generated/Message";
+import type { MessagePage } from "../generated/MessagePage";
+import type { Problem } from "../generated/Problem";
+import type { SendMessageRequest } from "../generated/SendMessageRequest";
+import type { SetupRequest } from "../generated/SetupRequest";
+import type { SetupResponse } from "../generated/SetupResponse";
+import type { SetupStatus } from "../generated/SetupStatus";
+import type { StatusRequest } from "../generated/StatusRequest";
+import type { WebsiteView } from "../generated/WebsiteView";
+
+export type Tab = "unassigned" | "mine" | "all" | "resolved";
+
+export class ApiError extends Error {
+  readonly status: number;
+  /** An `ErrorCode`, or `network` when the server could not be reached. */
+  readonly code: string;
+  constructor(status: number, code: string, detail: string) {
+    super(detail);
+    this.status = status;
+    this.code = code;
+  }
+}
+
+async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
+  const headers: Record<string, string> = { accept: "application/json" };
+  const init: RequestInit = { method, credentials: "same-origin", headers };
+  if (body !== undefined) {
+    headers["content-type"] = "application/json";
+    init.body = JSON.stringify(body);
+  }
+  let res: Response;
+  try {
+    res = await fetch(path, init);
+  } catch (_) {
+    throw new ApiError(0, "network", "Cannot reach the server. Check your connection.");
+  }
+  const text = res.status === 204 ? "" : await res.text();
+  let data: unknown = null;
+  try {
+    data = text ? JSON.parse(text) : null;
+  } catch (_) {
+    data = null;
+  }
+  if (!res.ok) {
+    const p = (data && typeof data === "object" ? data : {}) as Partial<Problem>;
+    throw new ApiError(res.status, p.code ?? "http_" + res.status, p.detail || p.title || "Request failed (HTTP " + res.status + ").");
+  }
+  return data as T;
+}
+
+const q = (params: Record<string, string | number | null | undefined>) => {
+  const s = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) if (v !== null && v !== undefined && v !== "") s.set(k, String(v));
+  const out = s.toString();
+  return out ? "?" + out : "";
+};
+const conv = (id: string) => "/api/v1/conversations/" + encodeURIComponent(id);
+
+export const api = {
+  setupStatus: () => request<SetupStatus>("GET", "/api/v1/setup"),
+  setup: (body: SetupRequest) => request<SetupResponse>("POST", "/api/v1/setup", body),
+  login: (body: LoginRequest) => request<AgentView>("POST", "/api/v1/auth/login", body),
+  logout: () => request<void>("POST", "/api/v1/auth/logout"),
+  me: () => request<AgentView>("GET", "/api/v1/me"),
+  setStatus: (status: AgentStatus) => request<AgentView>("PUT", "/api/v1/me/status", { status } satisfies StatusRequest),
+  agents: () => request<AgentView[]>("GET", "/api/v1/agents"),
+  counts: () => request<InboxCounts>("GET", "/api/v1/inbox/counts"),
+  conversations: (tab: Tab, cursor: string | null, limit = 50) =>
+    request<ConversationPage>("GET", "/api/v1/conversations" + q({ tab, cursor, limit })),
+  conversation: (id: string) => request<ConversationDetail>("GET", conv(id)),
+  messages: (id: string, afterSeq: number, limit = 200) =>
+    request<MessagePage>("GET", conv(id) + "/messages" + q({ after_seq: afterSeq, limit })),
+  sendMessage: (id: string, body: SendMessageRequest) => request<Message>("POST", conv(id) + "/messages", body),
+  take: (id: string) => request<Conversation>("POST", conv(id) + "/take"),
+  assign: (id: string, body: AssignRequest) => request<Conversation>("POST", conv(id) + "/assign", body),
+  resolve: (id: string) => request<Conversation>("POST", conv(id) + "/resolve"),
+  reopen: (id: string) => request<Conversation>("POST", conv(id) + "/reopen"),
+  websites: () => request<WebsiteView[]>("GET", "/api/v1/websites"),
+  createWebsite: (body: CreateWebsiteRequest) => request<WebsiteView>("POST", "/api/v1/websites", body),
+};
+
+/** The message to show for any thrown value. */
+export function problemText(e: unknown): string {
+  return e instanceof Error ? e.message : "Something went wrong.";
+}

@@ -1,0 +1,28 @@
+import { signal } from "@preact/signals";
+
+/** Ticks every 30 s so relative times re-render without each row owning a timer. */
+export const now = signal(Date.now());
+setInterval(() => (now.value = Date.now()), 30_000);
+
+export function relativeTime(ms: number | null, at: number): string {
+  if (ms === null) return "";
+  const s = Math.max(0, Math.round((at - ms) / 1000));
+  if (s < 45) return "now";
+  if (s < 3600) return Math.round(s / 60) + "m";
+  if (s < 86_400) return Math.round(s / 3600) + "h";
+  if (s < 7 * 86_400) return Math.round(s / 86_400) + "d";
+  return new Date(ms).toLocaleDateString([], { day: "numeric", month: "short" });
+}
+
+export function clockTime(ms: number): string {
+  return new Date(ms).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+}
+
+export function dateTime(ms: number): string {
+  return new Date(ms).toLocaleString([], { dateStyle: "medium", timeStyle: "short" });
+}
+
+/** "Visitor 3f9a2c" for a contact with no name. */
+export function contactLabel(name: string | null, contactId: string): string {
+  return name || "Visitor " + contactId.replace(/[^a-zA-Z0-9]/g, "").slice(-6);
+}

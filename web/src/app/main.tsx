@@ -1,0 +1,38 @@
+// The dashboard's entry: picks the view from location.pathname.
+import { render } from "preact";
+import { useEffect } from "preact/hooks";
+import { navigate, path } from "./router";
+import { Inbox } from "./views/Inbox";
+import { Login } from "./views/Login";
+import { Settings } from "./views/Settings";
+import { Setup } from "./views/Setup";
+import { Shell } from "./views/Shell";
+
+function Redirect({ to }: { to: string }) {
+  useEffect(() => navigate(to, true), [to]);
+  return null;
+}
+
+function App() {
+  const p = path.value;
+  if (p === "/setup" || p === "/setup/") return <Setup />;
+  if (p === "/login" || p === "/login/") return <Login />;
+  if (p === "/app/settings" || p === "/app/settings/") {
+    return (
+      <Shell>
+        <Settings />
+      </Shell>
+    );
+  }
+  if (p === "/app" || p === "/app/" || p.startsWith("/app/c/")) {
+    return (
+      <Shell>
+        <Inbox />
+      </Shell>
+    );
+  }
+  return <Redirect to="/app" />;
+}
+
+const root = document.getElementById("root");
+if (root) render(<App />, root);

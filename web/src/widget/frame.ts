@@ -1,0 +1,742 @@
+// The chat frame (/widget/frame.html#site=SITEKEY): the visitor's side of a conversation.
+//
+// Plain DOM code over the skeleton in frame.html. Every piece of message data goes into the page
+// through textContent or text nodes, never as markup.
+//
+// Delivery (docs/protocol.md): messages are kept by `seq` (for a visitor, the public sequence) and
+// only the next expected one is appended, so the view has no gap and no duplicate; a gap asks for
+// a `sync`. Unsent messages sit in a localStorage outbox and are resent with their original
+// `client_id` after every reconnect, so the server stores each exactly once.
+
+import type { ClientFrame } from "../generated/ClientFrame";
+import type { Message } from "../generated/Message";
+import type { PageContext } from "../generated/PageContext";
+import type { Problem } from "../generated/Problem";
+import type { ServerFrame } from "../generated/ServerFrame";
+import type { VisitorConversation } from "../generated/VisitorConversation";
+import type { WidgetSessionRequest } from "../generated/WidgetSessionRequest";
+import type { WidgetSessionResponse } from "../generated/WidgetSessionResponse";
+import { backoff, MAX_FRAME_BYTES, wsUrl } from "../shared/backoff";
+import { errorText, isRetryable } from "../shared/errors";
+import { newClientId } from "../shared/ids";
+import { splitLinks } from "../shared/text";
+
+type Outgoing = { client_id: string; text: string };
+type Pending = Outgoing & { el: HTMLElement; meta: HTMLElement; tries: number };
+type Shown = { m: Message; tick: HTMLElement | null };
+
+const site = new URLSearchParams(location.hash.slice(1)).get("site") || "";
+const TOKEN_KEY = "fd_token_" + site;
+const OUTBOX_KEY = "fd_outbox_" + site;
+const SEEN_KEY = "fd_seen_" + site;
+const EMAIL_KEY = "fd_email_" + site;
+const TYPING_EVERY_MS = 2000;
+const TYPING_LAPSE_MS = 6000;
+
+const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
+const titleEl = $("title");
+const dotEl = $("dot");
+const presenceEl = $("presence");
+const bannerEl = $("banner");
+const scrollEl = $("scroll");
+const offlineEl = $("offline");
+const contactForm = $<HTMLFormElement>("contact");
+const emailEl = $<HTMLInputElement>("email");
+const contactStatus = $("contact-status");
+const msgsEl = $("msgs");
+const pendingEl = $("pending");
+const typingEl = $("typing");
+const composerError = $("composer-error");
+const composer = $<HTMLFormElement>("composer");
+const input = $<HTMLTextAreaElement>("input");
+
+const embedded = window.parent !== window;
+
+// --- state ---------------------------------------------------------------------------------
+let token: string | null = load(TOKEN_KEY);
+let context: PageContext | null = null;
+let sessionContextUrl: string | null = null;
+let ws: WebSocket | null = null;
+/** True between `welcome` and the socket's close. */
+let live = false;
+let attempt = 0;
+let heartbeatMs = 25_000;
+let lastFrameAt = 0;
+let heartbeatTimer = 0;
+let reconnectTimer = 0;
+let needSession = true;
+let fatal = false;
+
+let convId: string | null = null;
+let conv: VisitorConversation | null = null;
+const shown = new Map<number, Shown>();
+let lastSeq = 0;
+/** Highest seq of a message not written by the visitor: what receipts are about. */
+let lastOtherSeq = 0;
+let syncing = false;
+let deliveredSent = 0;
+let readSent = 0;
+let lastAuthor = "";
+
+const pending = new Map<string, Pending>();
+let outbox: Outgoing[] = loadJson<Outgoing[]>(OUTBOX_KEY) || [];
+
+let panelOpen = !embedded;
+let agentsOnline = false;
+let unread = 0;
+let seen = loadJson<{ c: string; s: number }>(SEEN_KEY);
+let typingSentAt = 0;
+let typingTimer = 0;
+let contactSaving = false;
+
+// --- storage (may be blocked: third-party contexts, privacy modes) ---------------------------
+function load(key: string): string | null {
+  try {
+    return localStorage.getItem(key);
+  } catch (_) {
+    return null;
+  }
+}
+function save(key: string, value: string | null) {
+  try {
+    value === null ? localStorage.removeItem(key) : localStorage.setItem(key, value);
+  } catch (_) {
+    // Keep working from memory.
+  }
+}
+function loadJson<T>(key: string): T | null {
+  try {
+    return JSON.parse(load(key) || "null") as T | null;
+  } catch (_) {
+    return null;
+  }
+}
+const saveOutbox = () => save(OUTBOX_KEY, outbox.length ? JSON.stringify(outbox) : null);
+
+// --- the parent page ---------------------------------------------------------------------
+function toParent(m: object) {
+  // Nothing secret crosses here, and the frame cannot know which site embeds it.
+  if (embedded) window.parent.postMessage(m, "*");
+}
+
+function visible() {
+  return panelOpen && document.visibilityState === "visible";
+}
+
+addEventListener("message", (e: MessageEvent) => {
+  if (!embedded || e.source !== window.parent) return;
+  const m = e.data as { type?: unknown; context?: unknown; open?: unknown } | null;
+  if (!m || typeof m !== "object") return;
+  if (m.type === "fd:context" && m.context && typeof m.context === "object") {
+    context = cleanContext(m.context as Record<string, unknown>);
+    contextArrived();
+    if (!needSession && context.url !== sessionContextUrl) refreshContextSoon();
+  } else if (m.type === "fd:visibility") {
+    panelOpen = m.open === true;
+    if (panelOpen) {
+      scrollDown();
+      if (matchMedia("(pointer: fine)").matches) input.focus();
+    } else {
+      stopTyping();
+    }
+    receipts();
+  }
+});
+
+function cleanContext(c: Record<string, unknown>): PageContext {
+  const s = (v: unknown) => (typeof v === "string" && v ? v.slice(0, 2048) : null);
+  return { url: s(c.url), title: s(c.title), referrer: s(c.referrer), language: s(c.language), timezone: s(c.timezone) };
+}
+
+let contextArrived = () => {};
+function waitForContext(): Promise<void> {
+  if (!embedded || context) return Promise.resolve();
+  return new Promise((resolve) => {
+    contextArrived = resolve;
+    setTimeout(resolve, 1000);
+  });
+}
+
+let contextTimer = 0;
+function refreshContextSoon() {
+  clearTimeout(contextTimer);
+  contextTimer = window.setTimeout(() => {
+    startSession().catch(() => {
+      // The page trail is best effort; the chat goes on.
+    });
+  }, 1000);
+}
+
+// --- session and socket --------------------------------------------------------------------
+async function startSession(): Promise<void> {
+  const body: WidgetSessionRequest = {
+    site_key: site,
+    token,
+    context: context || { url: null, title: null, referrer: null, language: navigator.language || null, timezone: null },
+  };
+  const res = await fetch("/api/v1/widget/session", {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(body),
+    credentials: "same-origin",
+  });
+  if (!res.ok) {
+    const p = (await res.json().catch(() => null)) as Problem | null;
+    const err = new Error(p ? p.detail : "HTTP " + res.status) as Error & { code?: string | undefined; status?: number };
+    err.code = p ? p.code : undefined;
+    err.status = res.status;
+    throw err;
+  }
+  const s = (await res.json()) as WidgetSessionResponse;
+  sessionContextUrl = body.context.url;
+  titleEl.textContent = s.website_name || s.organization_name || "Chat";
+  setPresence(s.agents_online);
+  const changed = s.token !== token;
+  token = s.token;
+  save(TOKEN_KEY, token);
+  needSession = false;
+  // A new visitor means a new identity: the open socket (if any) belongs to the old one.
+  if (changed && ws) ws.close();
+}
+
+async function connect() {
+  clearTimeout(reconnectTimer);
+  if (fatal) return;
+  if (needSession) {
+    try {
+      await startSession();
+    } catch (e) {
+      const err = e as { code?: string; message?: string; status?: number };
+      if (err.code === "unknown_site_key" || (err.status && err.status >= 400 && err.status < 500 && err.status !== 429)) {
+        fatal = true;
+        banner(errorText(err.code || "", err.message) + (err.code ? " (" + err.code + ")" : ""), true);
+        presenceEl.textContent = "Unavailable";
+        return;
+      }
+      scheduleReconnect();
+      return;
+    }
+  }
+  const sock = new WebSocket(wsUrl("/ws/visitor"));
+  ws = sock;
+  sock.onopen = () => {
+    lastFrameAt = Date.now();
+    send({ type: "hello", v: 1, token });
+    clearInterval(heartbeatTimer);
+    heartbeatTimer = window.setInterval(heartbeat, 5000);
+  };
+  sock.onmessage = (e: MessageEvent) => {
+    if (sock !== ws) return;
+    lastFrameAt = Date.now();
+    let f: ServerFrame;
+    try {
+      f = JSON.parse(String(e.data)) as ServerFrame;
+    } catch (_) {
+      return;
+    }
+    onFrame(f);
+  };
+  sock.onclose = () => {
+    if (sock !== ws) return;
+    ws = null;
+    live = false;
+    syncing = false;
+    clearInterval(heartbeatTimer);
+    scheduleReconnect();
+  };
+}
+
+function scheduleReconnect() {
+  if (fatal) return;
+  banner("Reconnecting…");
+  clearTimeout(reconnectTimer);
+  reconnectTimer = window.setTimeout(connect, backoff(attempt++));
+}
+
+let lastPingAt = 0;
+function heartbeat() {
+  const now = Date.now();
+  if (now - lastFrameAt > 2 * heartbeatMs) {
+    // Nothing heard for two intervals: the connection is dead even if the browser has not noticed.
+    ws && ws.close();
+    return;
+  }
+  if (live && now - lastPingAt >= heartbeatMs) {
+    lastPingAt = now;
+    send({ type: "ping" });
+  }
+}
+
+addEventListener("online", () => {
+  if (!ws && !fatal) {
+    attempt = 0;
+    connect();
+  }
+});
+
+function send(f: ClientFrame): boolean {
+  if (!ws || ws.readyState !== WebSocket.OPEN) return false;
+  ws.send(JSON.stringify(f));
+  return true;
+}
+
+function onFrame(f: ServerFrame) {
+  switch (f.type) {
+    case "welcome":
+      live = true;
+      attempt = 0;
+      heartbeatMs = f.heartbeat_ms > 0 ? f.heartbeat_ms : 25_000;
+      lastPingAt = Date.now();
+      banner(null);
+      setPresence(f.agents_online);
+      if (f.conversation) {
+        useConversation(f.conversation.id);
+        setConversation(f.conversation);
+        sync();
+      }
+      for (const o of outbox) transmit(o);
+      break;
+    case "message":
+      accept(f.message, true);
+      receipts();
+      break;
+    case "ack": {
+      dropFromOutbox(f.client_id);
+      const m = f.message;
+      useConversation(m.conversation_id);
+      const p = pending.get(f.client_id);
+      if (!accept(m, false) && p && m.seq > lastSeq) {
+        // Stored, but earlier messages are still on their way: show it as sent meanwhile.
+        p.el.classList.remove("pend");
+        setTick(p.meta, "sent");
+      }
+      break;
+    }
+    case "synced":
+      if (f.conversation_id === convId) syncing = false;
+      receipts();
+      break;
+    case "visitor_conversation":
+      useConversation(f.conversation.id);
+      setConversation(f.conversation);
+      break;
+    case "typing":
+      if (f.side === "agent" && f.conversation_id === convId) showTyping(f.typing ? f.name : null);
+      break;
+    case "presence":
+      setPresence(f.agents_online);
+      break;
+    case "error":
+      onError(f.code, f.message, f.client_id);
+      break;
+    case "conversation":
+    case "agent_status":
+    case "pong":
+      break;
+  }
+}
+
+function onError(code: string, message: string, clientId: string | null) {
+  if (clientId) {
+    const p = pending.get(clientId);
+    if (isRetryable(code)) {
+      // Kept in the outbox; try again with the same client_id, later each time.
+      const tries = p ? ++p.tries : 1;
+      setTimeout(() => {
+        const o = outbox.find((x) => x.client_id === clientId);
+        if (o) transmit(o);
+      }, Math.min(30_000, 1000 * 2 ** tries));
+      return;
+    }
+    dropFromOutbox(clientId);
+    if (p) failPending(p, code, message);
+    return;
+  }
+  if (code === "invalid_visitor_token" || code === "visitor_token_expired") {
+    // Start over as a new visitor; the server closes this socket.
+    token = null;
+    save(TOKEN_KEY, null);
+    needSession = true;
+    ws && ws.close();
+    return;
+  }
+  if (contactSaving && (code === "invalid_email" || code === "invalid_name" || code === "invalid_frame")) {
+    contactSaving = false;
+    save(EMAIL_KEY, null);
+    contactForm.hidden = false;
+    contactStatus.className = "cs err";
+    contactStatus.textContent = errorText(code, message) + " (" + code + ")";
+    return;
+  }
+  if (code === "not_found" && convId) {
+    // Our conversation is gone (or not ours): forget it and let the next send start a new one.
+    resetConversation(null);
+  }
+  composerError.hidden = false;
+  composerError.textContent = errorText(code, message) + " (" + code + ")";
+}
+
+// --- conversation and messages --------------------------------------------------------------
+function useConversation(id: string) {
+  if (convId !== id) resetConversation(id);
+}
+
+function resetConversation(id: string | null) {
+  const had = convId !== null;
+  convId = id;
+  conv = null;
+  shown.clear();
+  msgsEl.textContent = "";
+  lastSeq = lastOtherSeq = deliveredSent = 0;
+  readSent = seen && seen.c === id ? seen.s : 0;
+  lastAuthor = "";
+  syncing = false;
+  // A conversation we did not know yet, after one we did: fetch its history.
+  if (had && id) sync();
+}
+
+function sync() {
+  if (!convId || !live || syncing) return;
+  syncing = send({ type: "sync", conversation_id: convId, after_seq: lastSeq });
+}
+
+function setConversation(c: VisitorConversation) {
+  conv = c;
+  agentName(c.agent_name);
+  for (const [seq, s] of shown) {
+    if (s.tick) setTick(s.tick, c.agent_read_seq >= seq ? "read" : c.agent_delivered_seq >= seq ? "delivered" : "sent");
+  }
+  if (c.last_public_seq > lastSeq) sync();
+}
+
+/**
+ * Keeps `m` if it is the next message expected; returns whether it is now shown (true as well
+ * for one already shown). A gap asks the server for the missing messages.
+ */
+function accept(m: Message, fromFrame: boolean): boolean {
+  if (m.kind === "note") return false;
+  if (convId === null) useConversation(m.conversation_id);
+  if (m.conversation_id !== convId) {
+    if (!fromFrame) return false;
+    useConversation(m.conversation_id);
+  }
+  if (m.seq <= lastSeq) {
+    if (m.client_id) removePending(m.client_id);
+    return true;
+  }
+  if (m.seq !== lastSeq + 1) {
+    sync();
+    return false;
+  }
+  const stick = nearBottom();
+  lastSeq = m.seq;
+  const tick = render(m);
+  shown.set(m.seq, { m, tick });
+  if (m.client_id) removePending(m.client_id);
+  if (m.kind !== "visitor") {
+    lastOtherSeq = m.seq;
+    if (m.kind === "agent") {
+      showTyping(null);
+      if (!visible() && (!seen || seen.c !== convId || m.seq > seen.s)) setUnread(unread + 1);
+    }
+  }
+  if (stick || m.kind === "visitor") scrollDown();
+  return true;
+}
+
+function render(m: Message): HTMLElement | null {
+  const kind = m.kind === "visitor" ? "v" : m.kind === "system" ? "s" : "a";
+  const item = el("div", "m " + kind);
+  item.setAttribute("data-testid", "fd-message");
+  item.setAttribute("data-kind", m.kind);
+  item.setAttribute("data-seq", String(m.seq));
+  const author = m.kind === "agent" ? m.author_name || "Agent" : "";
+  if (author && author !== lastAuthor) item.appendChild(el("div", "au", author));
+  lastAuthor = m.kind === "system" ? "" : author || "\u0000visitor";
+  item.appendChild(bubble(m.text));
+  let tick: HTMLElement | null = null;
+  if (m.kind !== "system") {
+    const meta = el("div", "mt");
+    const time = el("time", "", clock(m.created_at));
+    time.setAttribute("datetime", new Date(m.created_at).toISOString());
+    meta.appendChild(time);
+    if (m.kind === "visitor") {
+      tick = el("span", "tk");
+      const c = conv;
+      setTick(tick, c && c.agent_read_seq >= m.seq ? "read" : c && c.agent_delivered_seq >= m.seq ? "delivered" : "sent");
+      meta.appendChild(tick);
+    }
+    item.appendChild(meta);
+  }
+  msgsEl.appendChild(item);
+  return tick;
+}
+
+function bubble(text: string): HTMLElement {
+  const b = el("div", "bu");
+  for (const run of splitLinks(text)) {
+    if (run.href) {
+      const a = el("a", "", run.text) as HTMLAnchorElement;
+      a.href = run.href;
+      a.target = "_blank";
+      a.rel = "noopener noreferrer";
+      b.appendChild(a);
+    } else {
+      b.appendChild(document.createTextNode(run.text));
+    }
+  }
+  return b;
+}
+
+type TickState = "pending" | "sent" | "delivered" | "read";
+const TICK_LABEL: Record<TickState, string> = { pending: "Sending", sent: "Sent", delivered: "Delivered", read: "Read" };
+function setTick(t: HTMLElement, state: TickState) {
+  let target = t;
+  if (!t.classList.contains("tk")) {
+    // `t` is a message's meta line: find or add its tick.
+    target = (t.querySelector(".tk") as HTMLElement | null) || t.appendChild(el("span", "tk"));
+  }
+  if (target.getAttribute("data-state") === state) return;
+  target.setAttribute("data-state", state);
+  target.setAttribute("role", "img");
+  target.setAttribute("aria-label", TICK_LABEL[state]);
+  target.title = TICK_LABEL[state];
+  target.className = state === "read" ? "tk rd" : "tk";
+  target.textContent = state === "sent" ? "\u2713" : state === "pending" ? "" : "\u2713\u2713";
+  if (state === "pending") target.appendChild(clockIcon());
+}
+
+function clockIcon(): SVGElement {
+  const ns = "http://www.w3.org/2000/svg";
+  const svg = document.createElementNS(ns, "svg");
+  svg.setAttribute("viewBox", "0 0 24 24");
+  svg.setAttribute("width", "12");
+  svg.setAttribute("height", "12");
+  svg.setAttribute("fill", "none");
+  svg.setAttribute("stroke", "currentColor");
+  svg.setAttribute("stroke-width", "2.5");
+  svg.setAttribute("stroke-linecap", "round");
+  const path = document.createElementNS(ns, "path");
+  path.setAttribute("d", "M12 7v5l3 2M21 12a9 9 0 1 1-18 0 9 9 0 0 1 18 0z");
+  svg.appendChild(path);
+  return svg;
+}
+
+// --- sending --------------------------------------------------------------------------------
+function submit() {
+  const text = input.value.trim();
+  if (!text) return;
+  composerError.hidden = true;
+  const o: Outgoing = { client_id: newClientId(), text };
+  input.value = "";
+  autosize();
+  stopTyping();
+  const p = addPending(o);
+  if (new TextEncoder().encode(frameFor(o)).length > MAX_FRAME_BYTES) {
+    // The server would close the socket over a frame this big; refuse it here instead.
+    failPending(p, "message_too_long", "");
+    return;
+  }
+  outbox.push(o);
+  saveOutbox();
+  transmit(o);
+  scrollDown();
+}
+
+function frameFor(o: Outgoing): string {
+  const f: ClientFrame = { type: "send", client_id: o.client_id, conversation_id: convId, text: o.text, note: false };
+  return JSON.stringify(f);
+}
+
+function transmit(o: Outgoing) {
+  if (live && ws && ws.readyState === WebSocket.OPEN) ws.send(frameFor(o));
+}
+
+function addPending(o: Outgoing): Pending {
+  const item = el("div", "m v pend");
+  item.setAttribute("data-testid", "fd-message");
+  item.setAttribute("data-kind", "visitor");
+  item.setAttribute("data-pending", "true");
+  item.appendChild(bubble(o.text));
+  const meta = el("div", "mt");
+  item.appendChild(meta);
+  setTick(meta, "pending");
+  pendingEl.appendChild(item);
+  const p: Pending = { ...o, el: item, meta, tries: 0 };
+  pending.set(o.client_id, p);
+  return p;
+}
+
+function failPending(p: Pending, code: string, message: string) {
+  p.el.classList.remove("pend");
+  p.el.classList.add("fail");
+  p.el.removeAttribute("data-pending");
+  p.el.setAttribute("data-error", code);
+  const t = p.meta.querySelector(".tk");
+  if (t) t.remove();
+  const e = el("div", "er", errorText(code, message) + " ");
+  e.setAttribute("role", "alert");
+  e.appendChild(el("code", "", code));
+  p.el.appendChild(e);
+  pending.delete(p.client_id);
+}
+
+function removePending(clientId: string) {
+  const p = pending.get(clientId);
+  if (p) {
+    p.el.remove();
+    pending.delete(clientId);
+  }
+  dropFromOutbox(clientId);
+}
+
+function dropFromOutbox(clientId: string) {
+  const n = outbox.length;
+  outbox = outbox.filter((o) => o.client_id !== clientId);
+  if (outbox.length !== n) saveOutbox();
+}
+
+// --- typing, receipts, unread ----------------------------------------------------------------
+function stopTyping() {
+  if (typingSentAt && convId) send({ type: "typing", conversation_id: convId, typing: false });
+  typingSentAt = 0;
+}
+
+function showTyping(name: string | null) {
+  clearTimeout(typingTimer);
+  typingEl.textContent = name === null ? "" : (name || "Agent") + " is typing…";
+  if (name !== null) typingTimer = window.setTimeout(() => showTyping(null), TYPING_LAPSE_MS);
+}
+
+let receiptsTimer = 0;
+function receipts() {
+  clearTimeout(receiptsTimer);
+  receiptsTimer = window.setTimeout(() => {
+    if (!convId || !live) return;
+    if (lastOtherSeq > deliveredSent) {
+      deliveredSent = lastSeq;
+      send({ type: "delivered", conversation_id: convId, public_seq: lastSeq });
+    }
+    if (visible()) {
+      if (lastOtherSeq > readSent) {
+        readSent = lastSeq;
+        send({ type: "read", conversation_id: convId, public_seq: lastSeq });
+      }
+      seen = { c: convId, s: lastSeq };
+      save(SEEN_KEY, JSON.stringify(seen));
+      setUnread(0);
+    }
+  }, 150);
+}
+document.addEventListener("visibilitychange", receipts);
+
+function setUnread(n: number) {
+  if (n === unread) return;
+  unread = n;
+  toParent({ type: "fd:unread", count: n });
+}
+
+// --- presence, banners -------------------------------------------------------------------------
+function setPresence(online: boolean) {
+  agentsOnline = online;
+  dotEl.className = online ? "dot on" : "dot";
+  agentName(conv ? conv.agent_name : null);
+  offlineEl.hidden = online;
+}
+
+/** Once an email is saved the notice stays (while away) but says where the reply will go. */
+function showSavedEmail(email: string) {
+  contactForm.hidden = true;
+  contactStatus.className = "cs";
+  contactStatus.textContent = "Thanks! We'll reply to " + email + ".";
+}
+
+function agentName(name: string | null) {
+  presenceEl.textContent = (name ? name + " · " : "") + (agentsOnline ? "Online" : "Away");
+}
+
+function banner(text: string | null, error?: boolean) {
+  bannerEl.hidden = text === null;
+  bannerEl.className = error ? "bn err" : "bn";
+  bannerEl.textContent = text || "";
+}
+
+// --- DOM helpers ----------------------------------------------------------------------------------
+function el(tag: string, cls: string, text?: string): HTMLElement {
+  const e = document.createElement(tag);
+  if (cls) e.className = cls;
+  if (text !== undefined) e.textContent = text;
+  return e;
+}
+
+function clock(ms: number): string {
+  return new Date(ms).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+}
+
+function nearBottom() {
+  return scrollEl.scrollHeight - scrollEl.scrollTop - scrollEl.clientHeight < 80;
+}
+
+function scrollDown() {
+  scrollEl.scrollTop = scrollEl.scrollHeight;
+}
+
+function autosize() {
+  // CSSOM writes are allowed under the frame's style-src 'self'; style attributes are not.
+  input.style.height = "auto";
+  input.style.height = Math.min(input.scrollHeight + 2, 120) + "px";
+}
+
+// --- wiring -------------------------------------------------------------------------------------
+composer.addEventListener("submit", (e) => {
+  e.preventDefault();
+  submit();
+  input.focus();
+});
+input.addEventListener("keydown", (e) => {
+  if (e.key === "Enter" && !e.shiftKey && !e.isComposing) {
+    e.preventDefault();
+    submit();
+  }
+});
+input.addEventListener("input", () => {
+  autosize();
+  const now = Date.now();
+  if (!input.value) {
+    stopTyping();
+  } else if (convId && now - typingSentAt >= TYPING_EVERY_MS) {
+    if (send({ type: "typing", conversation_id: convId, typing: true })) typingSentAt = now;
+  }
+});
+input.addEventListener("blur", stopTyping);
+$("close").addEventListener("click", () => {
+  stopTyping();
+  toParent({ type: "fd:close" });
+});
+contactForm.addEventListener("submit", (e) => {
+  e.preventDefault();
+  const email = emailEl.value.trim();
+  if (!email) return;
+  contactStatus.className = "cs";
+  if (!send({ type: "set_contact", name: null, email })) {
+    contactStatus.className = "cs err";
+    contactStatus.textContent = "Not connected; try again in a moment.";
+    return;
+  }
+  contactSaving = true;
+  save(EMAIL_KEY, email);
+  showSavedEmail(email);
+  setTimeout(() => (contactSaving = false), 5000);
+});
+
+for (const o of outbox) addPending(o);
+const savedEmail = load(EMAIL_KEY);
+if (savedEmail) showSavedEmail(savedEmail);
+
+if (!site) {
+  fatal = true;
+  banner("This chat is missing its site key.", true);
+} else {
+  toParent({ type: "fd:ready" });
+  waitForContext().then(connect);
+}

@@ -1,0 +1,234 @@
+// The widget loader: the one script a website embeds, served as /widget.js.
+//
+//   <script async src="https://HOST/widget.js" data-site="SITEKEY"></script>
+//
+// It runs on other people's pages, so it is tiny, framework-free and polite: nothing heavy before
+// the page's load event, every element inside a shadow root (no style leaks either way), no
+// innerHTML (pages with Trusted Types would refuse it), and the chat itself lives in an iframe
+// on our own origin that is created only when the visitor first opens the chat.
+//
+// SDK: `window.Frontdesk` is a command queue, usable before this script arrives:
+//   window.Frontdesk = window.Frontdesk || function () { (Frontdesk.q = Frontdesk.q || []).push(arguments) };
+//   Frontdesk('open') | Frontdesk('close') | Frontdesk('toggle'); unknown commands are ignored.
+//
+// Messages with the frame (postMessage, checked by origin and source):
+//   frame -> loader: fd:ready, fd:close, fd:unread {count}
+//   loader -> frame: fd:context {context}, fd:visibility {open}
+
+type Command = ArrayLike<unknown>;
+interface Sdk {
+  (...args: unknown[]): void;
+  q?: Command[];
+  /** Set once the real dispatcher is installed, so a second copy of the loader does nothing. */
+  fd?: 1;
+}
+type FrameMessage = { type?: unknown; count?: unknown };
+
+(() => {
+  const w = window as unknown as { Frontdesk?: Sdk };
+  const d = document;
+  const script = (d.currentScript || d.querySelector("script[data-site]")) as HTMLScriptElement | null;
+  const site = script && script.getAttribute("data-site");
+  if (!script || !site || !script.src || (w.Frontdesk && w.Frontdesk.fd)) return;
+  const origin = new URL(script.src, location.href).origin;
+
+  let sdk = w.Frontdesk;
+  if (!sdk) {
+    const queue: Sdk = function () {
+      // eslint-disable-next-line prefer-rest-params
+      (queue.q = queue.q || []).push(arguments);
+    };
+    sdk = w.Frontdesk = queue;
+  }
+
+  const OPEN_KEY = "fd_open_" + site;
+  const SVG = "http://www.w3.org/2000/svg";
+  const CHAT_ICON = "M21 15a2 2 0 0 1-2 2H7l-4 4V5a2 2 0 0 1 2-2h14a2 2 0 0 1 2 2z";
+  const CLOSE_ICON = "M18 6 6 18M6 6l12 12";
+  const CSS =
+    ":host{all:initial}" +
+    ".l{position:fixed;right:20px;bottom:20px;z-index:2147483000;width:56px;height:56px;border-radius:50%;border:0;padding:0;margin:0;" +
+    "background:#4f46e5;color:#fff;cursor:pointer;box-shadow:0 4px 14px rgba(15,23,42,.3);display:flex;align-items:center;justify-content:center;transition:transform .15s}" +
+    ".l:hover{transform:scale(1.06)}.l:focus-visible{outline:3px solid #a5b4fc;outline-offset:2px}" +
+    ".b{position:absolute;top:-4px;right:-4px;min-width:20px;height:20px;padding:0 5px;box-sizing:border-box;border-radius:10px;" +
+    "background:#dc2626;color:#fff;font:600 11px/20px system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;text-align:center}" +
+    "[hidden]{display:none!important}" +
+    ".p{position:fixed;right:20px;bottom:88px;z-index:2147483000;width:370px;height:600px;max-width:calc(100vw - 40px);" +
+    "max-height:calc(100vh - 108px);border-radius:16px;overflow:hidden;background:#fff;box-shadow:0 12px 40px rgba(15,23,42,.28)}" +
+    ".p iframe{display:block;width:100%;height:100%;border:0}" +
+    "@media (max-width:479px){.p{right:0;bottom:0;width:100%;height:100%;max-width:none;max-height:none;border-radius:0}.o{display:none}}";
+
+  let open = false;
+  let ready = false;
+  let unread = 0;
+  let lastUrl = "";
+  let iframe: HTMLIFrameElement | undefined;
+  let panel: HTMLDivElement;
+  let launcher: HTMLButtonElement;
+  let badge: HTMLSpanElement;
+  let icon: SVGPathElement;
+
+  const remember = (v: boolean) => {
+    try {
+      v ? localStorage.setItem(OPEN_KEY, "1") : localStorage.removeItem(OPEN_KEY);
+    } catch (_) {
+      // Storage can be blocked (privacy modes, sandboxes); the widget still works without it.
+    }
+  };
+  const wasOpen = () => {
+    try {
+      return localStorage.getItem(OPEN_KEY) === "1";
+    } catch (_) {
+      return false;
+    }
+  };
+
+  const post = (m: object) => {
+    const win = iframe && iframe.contentWindow;
+    if (win) win.postMessage(m, origin);
+  };
+
+  const context = () => {
+    let timezone: string | null = null;
+    try {
+      timezone = Intl.DateTimeFormat().resolvedOptions().timeZone || null;
+    } catch (_) {
+      // Old engines: leave it out.
+    }
+    lastUrl = location.href;
+    return {
+      url: lastUrl,
+      title: d.title || null,
+      referrer: d.referrer || null,
+      language: navigator.language || null,
+      timezone,
+    };
+  };
+
+  const draw = () => {
+    const n = unread > 99 ? "99+" : String(unread);
+    badge.textContent = n;
+    badge.hidden = open || unread < 1;
+    launcher.setAttribute("aria-label", open ? "Close chat" : unread > 0 ? "Open chat, " + n + " unread" : "Open chat");
+    launcher.setAttribute("aria-expanded", String(open));
+    launcher.className = open ? "l o" : "l";
+    icon.setAttribute("d", open ? CLOSE_ICON : CHAT_ICON);
+  };
+
+  const setOpen = (v: boolean) => {
+    open = v;
+    if (v && !iframe) {
+      iframe = d.createElement("iframe");
+      iframe.title = "Chat";
+      iframe.src = origin + "/widget/frame.html#site=" + encodeURIComponent(site);
+      panel.appendChild(iframe);
+    }
+    panel.hidden = !v;
+    remember(v);
+    draw();
+    post({ type: "fd:visibility", open: v });
+  };
+
+  const run = (c: Command) => {
+    const cmd = c[0];
+    if (cmd === "open") setOpen(true);
+    else if (cmd === "close") setOpen(false);
+    else if (cmd === "toggle") setOpen(!open);
+  };
+
+  // The page moved without a reload (single-page apps): tell the frame the new page, once the
+  // app has had a moment to set the new title.
+  const navigated = () =>
+    setTimeout(() => {
+      if (ready && location.href !== lastUrl) post({ type: "fd:context", context: context() });
+    }, 300);
+
+  const init = () => {
+    const host = d.createElement("div");
+    host.id = "frontdesk-widget";
+    const root = host.attachShadow({ mode: "open" });
+    // A constructed stylesheet is not subject to the host page's style-src; fall back to <style>.
+    const r = root as ShadowRoot & { adoptedStyleSheets?: CSSStyleSheet[] };
+    try {
+      const sheet = new CSSStyleSheet() as CSSStyleSheet & { replaceSync(css: string): void };
+      sheet.replaceSync(CSS);
+      r.adoptedStyleSheets = [sheet];
+    } catch (_) {
+      const style = d.createElement("style");
+      style.textContent = CSS;
+      root.appendChild(style);
+    }
+
+    panel = d.createElement("div");
+    panel.className = "p";
+    panel.hidden = true;
+
+    launcher = d.createElement("button");
+    launcher.type = "button";
+    launcher.setAttribute("data-testid", "fd-launcher");
+    const svg = d.createElementNS(SVG, "svg");
+    for (const [k, v] of [
+      ["viewBox", "0 0 24 24"],
+      ["width", "26"],
+      ["height", "26"],
+      ["fill", "none"],
+      ["stroke", "currentColor"],
+      ["stroke-width", "2"],
+      ["stroke-linecap", "round"],
+      ["stroke-linejoin", "round"],
+      ["aria-hidden", "true"],
+    ]) {
+      svg.setAttribute(k!, v!);
+    }
+    icon = d.createElementNS(SVG, "path");
+    svg.appendChild(icon);
+    badge = d.createElement("span");
+    badge.className = "b";
+    launcher.append(svg, badge);
+    launcher.onclick = () => setOpen(!open);
+    root.append(panel, launcher);
+    d.body.appendChild(host);
+    draw();
+
+    addEventListener("message", (e: MessageEvent) => {
+      if (!iframe || e.origin !== origin || e.source !== iframe.contentWindow) return;
+      const m = e.data as FrameMessage | null;
+      if (!m || typeof m !== "object") return;
+      if (m.type === "fd:ready") {
+        ready = true;
+        post({ type: "fd:context", context: context() });
+        post({ type: "fd:visibility", open });
+      } else if (m.type === "fd:close") {
+        setOpen(false);
+        launcher.focus();
+      } else if (m.type === "fd:unread") {
+        unread = Math.max(0, Math.floor(Number(m.count)) || 0);
+        draw();
+      }
+    });
+    addEventListener("popstate", navigated);
+    addEventListener("hashchange", navigated);
+    const push = history.pushState;
+    history.pushState = function (this: History, ...a: Parameters<History["pushState"]>) {
+      push.apply(this, a);
+      navigated();
+    };
+
+    const queued = (sdk && sdk.q) || [];
+    const real: Sdk = function () {
+      // eslint-disable-next-line prefer-rest-params
+      run(arguments);
+    };
+    real.fd = 1;
+    w.Frontdesk = real;
+    if (wasOpen()) setOpen(true);
+    queued.forEach(run);
+  };
+
+  const idle = () => {
+    const ric = (window as unknown as { requestIdleCallback?: (f: () => void, o: object) => void })
+      .requestIdleCallback;
+    ric ? ric(init, { timeout: 2000 }) : setTimeout(init, 1);
+  };
+  d.readyState === "complete" ? idle() : addEventListener("load", idle);
+})();
