@@ -113,6 +113,7 @@ impl Config {
 }
 
 #[cfg(test)]
+#[allow(clippy::result_large_err)] // figment::Jail's closure type, not ours
 mod tests {
     use super::*;
 
