@@ -326,3 +326,41 @@ describe("a visitor while no agent is online", () => {
     assert.deepEqual(agent.consoleErrors.filter((l) => !harmless(l)), []);
   });
 });
+
+describe("the widget on a phone", () => {
+  let server;
+  let browser;
+  let visitor;
+
+  before(async () => {
+    server = await startServer("phone");
+    browser = await launchBrowser();
+    visitor = await newPerson(browser, { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 });
+  });
+
+  after(async () => {
+    await browser?.close();
+    await server?.stop();
+  });
+
+  it("opens full screen and closes from its own header", async () => {
+    const page = visitor.page;
+    await page.goto(server.demoUrl);
+    await shot(page, "widget-phone-closed");
+    const frame = await openWidget(page);
+    await widgetConnected(frame);
+    const box = await page.locator('iframe[title="Chat"]').boundingBox();
+    assert.ok(box, "the chat frame is laid out");
+    assert.deepEqual([box.x, box.y, box.width, box.height], [0, 0, 390, 844], "the chat fills the screen");
+    await widgetSend(frame, "Hello from my phone");
+    await frame.locator('[data-testid="fd-message"][data-kind="visitor"]:not([data-pending])', { hasText: "Hello from my phone" }).waitFor();
+    await shot(page, "widget-phone-open");
+
+    await frame.locator("#close").tap();
+    const launcher = page.getByTestId("fd-launcher");
+    await eventually("the chat to close", async () => (await launcher.getAttribute("aria-expanded")) === "false");
+    await launcher.waitFor({ state: "visible" });
+    assert.deepEqual(visitor.pageErrors, []);
+    assert.deepEqual(visitor.consoleErrors.filter((l) => !harmless(l)), []);
+  });
+});

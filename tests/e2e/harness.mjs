@@ -30,6 +30,17 @@ mkdirSync(OUT, { recursive: true });
 // --- the server --------------------------------------------------------------------------------
 
 /**
+ * The server's environment: ours without any FRONTDESK_* variable. The server reads every
+ * FRONTDESK_* variable as configuration and refuses unknown ones (FRONTDESK_BIN is ours), and a
+ * FRONTDESK_DATABASE_URL or FRONTDESK_LISTEN from the caller's shell must not leak into a test.
+ */
+function serverEnv() {
+  const env = { NO_COLOR: "1" };
+  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith("FRONTDESK_")) env[k] = v;
+  return env;
+}
+
+/**
  * Starts `frontdesk demo` on a free port with a fresh data directory and resolves once it has
  * printed its URLs. `name` labels the log file (out/server-NAME.log), written when it stops.
  */
@@ -40,8 +51,11 @@ export async function startServer(name, { startupMs = 60_000 } = {}) {
   const dataDir = mkdtempSync(join(tmpdir(), "frontdesk-e2e-"));
   const child = spawn(BIN, ["demo", "--data-dir", dataDir, "--listen", "127.0.0.1:0"], {
     stdio: ["ignore", "pipe", "pipe"],
-    env: { ...process.env, NO_COLOR: "1", RUST_LOG: process.env.RUST_LOG || "info" },
+    env: serverEnv(),
   });
+  // Never outlive the test process, however it ends.
+  const reap = () => child.exitCode === null && child.signalCode === null && child.kill("SIGKILL");
+  process.once("exit", reap);
   let log = "";
   const onData = (chunk) => {
     log += chunk.toString("utf8");
@@ -70,6 +84,7 @@ export async function startServer(name, { startupMs = 60_000 } = {}) {
       child.stdout.on("data", check);
       child.stderr.on("data", check);
       child.once("exit", onExit);
+      child.once("error", (e) => finish(new Error(`cannot start ${BIN}: ${e.message}`)));
       check();
     });
   } catch (e) {
@@ -98,6 +113,7 @@ export async function startServer(name, { startupMs = 60_000 } = {}) {
           await exited;
         }
       }
+      process.off("exit", reap);
       writeFileSync(join(OUT, `server-${name}.log`), log);
       rmSync(dataDir, { recursive: true, force: true });
     },

@@ -151,6 +151,10 @@ impl Server {
         }));
         let listener = tokio::net::TcpListener::bind(config.listen).await?;
         let addr = listener.local_addr()?;
+        // Chat frames are small and latency matters: no Nagle delay.
+        let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+            let _ = tcp.set_nodelay(true);
+        });
         let app = router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
         let mut stop = state.shutdown.clone();
         let serve = tokio::spawn(async move {

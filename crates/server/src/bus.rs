@@ -8,6 +8,7 @@
 use frontdesk_core::protocol::{AgentStatus, Conversation, Message, Side};
 use frontdesk_core::{AgentId, ContactId, ConversationId, OrganizationId};
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 use tokio::sync::broadcast;
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -44,18 +45,19 @@ pub trait Bus: Send + Sync + 'static {
     /// Sends an event to every node, this one included. Never blocks.
     fn publish(&self, event: Event);
     /// A new receiver of every event published from now on.
-    fn subscribe(&self) -> broadcast::Receiver<Event>;
+    fn subscribe(&self) -> broadcast::Receiver<Arc<Event>>;
 }
 
 /// The single-node bus.
 pub struct InProcessBus {
-    tx: broadcast::Sender<Event>,
+    tx: broadcast::Sender<Arc<Event>>,
 }
 
 impl InProcessBus {
     pub fn new() -> Self {
-        // The hub drains it in a tight loop; 64k events of slack absorbs bursts.
-        let (tx, _) = broadcast::channel(65_536);
+        // The hub drains it in a tight loop; 16k events of slack absorbs bursts. Events are
+        // boxed: the channel allocates every slot up front, and an inline event is ~700 bytes.
+        let (tx, _) = broadcast::channel(16_384);
         Self { tx }
     }
 }
@@ -69,9 +71,9 @@ impl Default for InProcessBus {
 impl Bus for InProcessBus {
     fn publish(&self, event: Event) {
         // No receiver only means the node is shutting down.
-        let _ = self.tx.send(event);
+        let _ = self.tx.send(Arc::new(event));
     }
-    fn subscribe(&self) -> broadcast::Receiver<Event> {
+    fn subscribe(&self) -> broadcast::Receiver<Arc<Event>> {
         self.tx.subscribe()
     }
 }

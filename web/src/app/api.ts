@@ -20,6 +20,8 @@ import type { SetupStatus } from "../generated/SetupStatus";
 import type { StatusRequest } from "../generated/StatusRequest";
 import type { WebsiteView } from "../generated/WebsiteView";
 
+import { errorText } from "../shared/errors";
+
 export type Tab = "unassigned" | "mine" | "all" | "resolved";
 
 export class ApiError extends Error {
@@ -91,7 +93,24 @@ export const api = {
   createWebsite: (body: CreateWebsiteRequest) => request<WebsiteView>("POST", "/api/v1/websites", body),
 };
 
-/** The message to show for any thrown value. */
+/** Codes whose server detail says exactly what to fix ("password must be 8 to 128 characters"). */
+const SPECIFIC = new Set(["invalid_name", "invalid_email", "invalid_password", "invalid_url", "invalid_domain", "message_too_long"]);
+
+/**
+ * The message to show for any thrown value: the shared plain-language text for a known code
+ * (as the widget shows), else the server's detail written as a sentence.
+ */
 export function problemText(e: unknown): string {
-  return e instanceof Error ? e.message : "Something went wrong.";
+  if (!(e instanceof Error)) return "Something went wrong.";
+  if (e instanceof ApiError && !SPECIFIC.has(e.code)) {
+    const text = errorText(e.code, "");
+    if (text) return text;
+  }
+  return sentence(e.message) || "Something went wrong.";
+}
+
+function sentence(s: string): string {
+  const t = s.trim();
+  if (!t) return t;
+  return t.charAt(0).toUpperCase() + t.slice(1) + (/[.!?…]$/.test(t) ? "" : ".");
 }

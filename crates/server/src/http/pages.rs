@@ -64,10 +64,11 @@ const DEMO_PAGE: &str = r#"<!doctype html>
   nav a { color: #cbd5e1; margin-left: 24px; text-decoration: none; }
   main { max-width: 880px; margin: 0 auto; padding: 48px 40px; }
   h1 { font-size: 36px; margin: 0 0 12px; }
-  .cards { display: grid; grid-template-columns: repeat(3, 1fr); gap: 20px; margin-top: 32px; }
+  .cards { display: grid; grid-template-columns: repeat(auto-fit, minmax(180px, 1fr)); gap: 20px; margin-top: 32px; }
   .card { background: #fff; border: 1px solid #e5e7eb; border-radius: 12px; padding: 20px; }
   .card h3 { margin: 0 0 8px; }
   .note { margin-top: 40px; padding: 16px 20px; background: #eef2ff; border-radius: 10px; color: #3730a3; }
+  @media (max-width: 600px) { header { padding: 16px 20px; } nav a { margin-left: 16px; } main { padding: 32px 20px 96px; } h1 { font-size: 28px; } }
 </style>
 </head>
 <body>
