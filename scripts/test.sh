@@ -17,7 +17,7 @@ cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
 step "rust: tests (SQLite)"
-cargo nextest run --workspace --locked --no-fail-fast -E 'not test(/^postgres::/)'
+cargo nextest run --workspace --locked --no-fail-fast -E 'not test(/^(postgres|redis)::/)'
 
 step "generated files are fresh"
 if [ -n "$(git status --porcelain -- web/dist web/src/generated)" ]; then

@@ -1,6 +1,6 @@
 //! Application state, the router, and the server's life: start, serve, shut down gracefully.
 
-use crate::bus::{Bus, Event, InProcessBus};
+use crate::bus::{Bus, Event, InProcessBus, RedisBus};
 use crate::config::Config;
 use crate::hub::Hub;
 use crate::limits::Limits;
@@ -111,7 +111,11 @@ impl Server {
         let secret = store
             .setting_or_insert("visitor_token_secret", &random_token())
             .await?;
-        let bus: Arc<dyn Bus> = Arc::new(InProcessBus::new());
+        let bus: Arc<dyn Bus> = if config.redis_url.is_empty() {
+            Arc::new(InProcessBus::new())
+        } else {
+            Arc::new(RedisBus::connect(&config.redis_url).await?)
+        };
         let hub = Arc::new(Hub::default());
         {
             let bus = bus.clone();

@@ -1,9 +1,11 @@
 //! The bus carries events between the nodes of an installation. Every node publishes what it
 //! stored, and every node's [`crate::hub::Hub`] delivers what it hears to its own sockets.
 //!
-//! Today there is one implementation, in-process (`tokio::sync::broadcast`), for a single node.
-//! A Redis implementation slots in behind the same trait for clusters. Events carry ids and the
-//! changed rows, never secrets.
+//! Two implementations: [`InProcessBus`] (`tokio::sync::broadcast`) for a single node, and
+//! [`RedisBus`] (Redis PUBLISH/SUBSCRIBE on one channel) for several nodes. Events carry ids
+//! and the changed rows, never secrets. With Redis, a node hears its own events back from
+//! Redis rather than delivering them locally, so every event reaches the hub by one path and
+//! in the order the node published it.
 
 use frontdesk_core::protocol::{AgentStatus, Conversation, Message, Side};
 use frontdesk_core::{AgentId, ContactId, ConversationId, OrganizationId};
@@ -72,6 +74,78 @@ impl Bus for InProcessBus {
     fn publish(&self, event: Event) {
         // No receiver only means the node is shutting down.
         let _ = self.tx.send(Arc::new(event));
+    }
+    fn subscribe(&self) -> broadcast::Receiver<Arc<Event>> {
+        self.tx.subscribe()
+    }
+}
+
+/// The channel every node publishes to and subscribes on.
+pub const REDIS_CHANNEL: &str = "frontdesk:events";
+
+/// The bus between nodes: every node publishes to one Redis channel and hears all of it.
+pub struct RedisBus {
+    out: tokio::sync::mpsc::Sender<String>,
+    tx: broadcast::Sender<Arc<Event>>,
+}
+
+impl RedisBus {
+    /// Connects, subscribes, and starts the publishing task. Fails if Redis does not answer.
+    pub async fn connect(url: &str) -> anyhow::Result<Self> {
+        use futures_util::StreamExt;
+        let client = redis::Client::open(url)?;
+        let mut pubsub = client.get_async_pubsub().await?;
+        pubsub.subscribe(REDIS_CHANNEL).await?;
+        let (tx, _) = broadcast::channel(16_384);
+        let incoming = tx.clone();
+        tokio::spawn(async move {
+            let mut stream = pubsub.into_on_message();
+            while let Some(msg) = stream.next().await {
+                match msg
+                    .get_payload::<String>()
+                    .map(|p| serde_json::from_str::<Event>(&p))
+                {
+                    Ok(Ok(e)) => {
+                        let _ = incoming.send(Arc::new(e));
+                    }
+                    _ => tracing::warn!("ignored a malformed event from Redis"),
+                }
+            }
+            // Sockets notice missed events by sequence number and resync; presence may lag.
+            tracing::error!(
+                "the Redis subscription ended; events from other nodes stop until restart"
+            );
+        });
+        let mut conn = client.get_connection_manager().await?;
+        let (out, mut rx) = tokio::sync::mpsc::channel::<String>(65_536);
+        tokio::spawn(async move {
+            while let Some(payload) = rx.recv().await {
+                let r: redis::RedisResult<i64> = redis::cmd("PUBLISH")
+                    .arg(REDIS_CHANNEL)
+                    .arg(payload)
+                    .query_async(&mut conn)
+                    .await;
+                if let Err(e) = r {
+                    tracing::warn!(error = %e, "could not publish an event to Redis");
+                }
+            }
+        });
+        Ok(Self { out, tx })
+    }
+}
+
+impl Bus for RedisBus {
+    fn publish(&self, event: Event) {
+        match serde_json::to_string(&event) {
+            Ok(p) => {
+                if self.out.try_send(p).is_err() {
+                    tracing::warn!(
+                        "Redis publish queue is full; an event was dropped (clients resync by seq)"
+                    );
+                }
+            }
+            Err(e) => tracing::error!(error = %e, "could not encode an event"),
+        }
     }
     fn subscribe(&self) -> broadcast::Receiver<Arc<Event>> {
         self.tx.subscribe()

@@ -43,6 +43,9 @@ pub struct Global {
     /// The URL people reach this server at.
     #[arg(long, global = true)]
     pub public_url: Option<String>,
+    /// `redis://…` to run several nodes with Redis between them.
+    #[arg(long, global = true)]
+    pub redis_url: Option<String>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -86,6 +89,7 @@ pub fn load_config(g: &Global) -> anyhow::Result<Config> {
         data_dir: g.data_dir.clone(),
         database_url: g.database_url.clone(),
         public_url: g.public_url.clone(),
+        redis_url: g.redis_url.clone(),
     };
     Config::load(g.config.as_deref(), &flags).map_err(|e| anyhow::anyhow!("configuration: {e}"))
 }

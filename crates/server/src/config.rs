@@ -17,6 +17,8 @@ pub struct Config {
     pub data_dir: PathBuf,
     /// `postgres://…` to use PostgreSQL; empty for SQLite in `data_dir`.
     pub database_url: String,
+    /// `redis://…` to spread events between nodes through Redis; empty for one node.
+    pub redis_url: String,
     /// The URL people reach this server at (used in snippets and emails). Empty: taken from
     /// each request's Host header.
     pub public_url: String,
@@ -48,6 +50,7 @@ impl Default for Config {
             listen: "127.0.0.1:8080".parse().expect("valid default address"),
             data_dir: PathBuf::from("./frontdesk-data"),
             database_url: String::new(),
+            redis_url: String::new(),
             public_url: String::new(),
             log_format: "text".into(),
             log_level: "info".into(),
@@ -74,6 +77,8 @@ pub struct Overrides {
     pub database_url: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub public_url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub redis_url: Option<String>,
 }
 
 impl Config {
@@ -91,6 +96,11 @@ impl Config {
             && let Ok(url) = std::env::var("DATABASE_URL")
         {
             cfg.database_url = url;
+        }
+        if cfg.redis_url.is_empty()
+            && let Ok(url) = std::env::var("REDIS_URL")
+        {
+            cfg.redis_url = url;
         }
         Ok(cfg)
     }

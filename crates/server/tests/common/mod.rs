@@ -76,6 +76,26 @@ impl TestServer {
         }
     }
 
+    /// Another node on the same database (and bus settings), with its own port and data dir.
+    pub async fn another_node(&self) -> TestServer {
+        let dir = tempfile::tempdir().unwrap();
+        let config = Config {
+            listen: "127.0.0.1:0".parse().unwrap(),
+            data_dir: dir.path().to_path_buf(),
+            ..self.config.clone()
+        };
+        let server = Server::start(config.clone(), Options::default())
+            .await
+            .unwrap();
+        let url = server.url();
+        TestServer {
+            server: Some(server),
+            url,
+            config,
+            _dir: dir,
+        }
+    }
+
     pub fn store(&self) -> &Store {
         &self.server.as_ref().unwrap().state.store
     }
