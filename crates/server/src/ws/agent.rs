@@ -1,7 +1,7 @@
 //! The agent's socket: the dashboard hears every event of its organization here, and sends
 //! replies, notes, typing and receipts.
 
-use super::{Handler, await_hello, send, send_error};
+use super::{Handler, Stop, ack_or_error, await_hello, finish, send, send_history};
 use crate::AppState;
 use crate::bus::Event;
 use crate::error::ApiError;
@@ -80,7 +80,7 @@ impl Agent {
 impl Handler for Agent {
     async fn on_frame(&mut self, socket: &mut WebSocket, frame: ClientFrame) -> bool {
         let is_read = matches!(frame, ClientFrame::Read { .. });
-        let result: Result<(), ApiError> = async {
+        let result: Result<(), Stop> = async {
             match frame {
                 ClientFrame::Send {
                     client_id,
@@ -105,44 +105,15 @@ impl Handler for Agent {
                             "agents must name the conversation",
                         )),
                     };
-                    let ok = match r {
-                        Ok(message) => send(socket, &ServerFrame::Ack { client_id, message }).await,
-                        Err(e) => send_error(socket, &e, Some(client_id)).await,
-                    };
-                    if !ok {
-                        return Err(ApiError::internal("socket closed"));
-                    }
+                    ack_or_error(socket, client_id, r).await?;
                 }
                 ClientFrame::Sync {
                     conversation_id,
                     after_seq,
                 } => {
                     self.conversation(&conversation_id).await?;
-                    let mut after = after_seq.max(0);
-                    loop {
-                        let page = self
-                            .state
-                            .store
-                            .messages(&conversation_id, after, 500, false)
-                            .await?;
-                        for m in &page.items {
-                            after = m.seq;
-                            if !send(socket, &ServerFrame::Message { message: m.clone() }).await {
-                                return Err(ApiError::internal("socket closed"));
-                            }
-                        }
-                        if !page.has_more {
-                            break;
-                        }
-                    }
-                    send(
-                        socket,
-                        &ServerFrame::Synced {
-                            conversation_id,
-                            last_seq: after,
-                        },
-                    )
-                    .await;
+                    send_history(socket, &self.state.store, conversation_id, after_seq, false)
+                        .await?;
                 }
                 ClientFrame::Typing {
                     conversation_id,
@@ -178,10 +149,10 @@ impl Handler for Agent {
                         .await?;
                 }
                 ClientFrame::SetContact { .. } => {
-                    return Err(ApiError::new(
+                    return Err(Stop::Client(ApiError::new(
                         ErrorCode::InvalidFrame,
                         "set_contact is for visitors",
-                    ));
+                    )));
                 }
                 ClientFrame::Ping => {
                     send(socket, &ServerFrame::Pong).await;
@@ -191,10 +162,6 @@ impl Handler for Agent {
             Ok(())
         }
         .await;
-        match result {
-            Ok(()) => true,
-            Err(e) if e.code == ErrorCode::Internal => false,
-            Err(e) => send_error(socket, &e, None).await,
-        }
+        finish(socket, result).await
     }
 }

@@ -95,6 +95,87 @@ pub async fn await_hello(socket: &mut WebSocket) -> Option<Option<String>> {
     None
 }
 
+/// Why handling a frame stopped: an error the client should hear, or the socket is gone.
+pub enum Stop {
+    Client(ApiError),
+    Closed,
+}
+
+impl From<ApiError> for Stop {
+    fn from(e: ApiError) -> Self {
+        Stop::Client(e)
+    }
+}
+
+impl From<frontdesk_core::InputError> for Stop {
+    fn from(e: frontdesk_core::InputError) -> Self {
+        Stop::Client(e.into())
+    }
+}
+
+impl From<frontdesk_store::StoreError> for Stop {
+    fn from(e: frontdesk_store::StoreError) -> Self {
+        Stop::Client(e.into())
+    }
+}
+
+/// Answers a send: `ack` with the stored message, or `error` carrying the client id.
+pub async fn ack_or_error(
+    socket: &mut WebSocket,
+    client_id: String,
+    r: Result<frontdesk_core::protocol::Message, ApiError>,
+) -> Result<(), Stop> {
+    let ok = match r {
+        Ok(message) => send(socket, &ServerFrame::Ack { client_id, message }).await,
+        Err(e) => send_error(socket, &e, Some(client_id)).await,
+    };
+    if ok { Ok(()) } else { Err(Stop::Closed) }
+}
+
+/// Sends every message after `after_seq`, in order, then `synced`. The caller has checked the
+/// conversation is theirs. Visitors count in `public_seq` and never get notes.
+pub async fn send_history(
+    socket: &mut WebSocket,
+    store: &frontdesk_store::Store,
+    conversation_id: frontdesk_core::ConversationId,
+    after_seq: i64,
+    visitor: bool,
+) -> Result<(), Stop> {
+    let mut after = after_seq.max(0);
+    loop {
+        let page = store
+            .messages(&conversation_id, after, 500, visitor)
+            .await?;
+        for m in page.items {
+            after = m.seq;
+            if !send(socket, &ServerFrame::Message { message: m }).await {
+                return Err(Stop::Closed);
+            }
+        }
+        if !page.has_more {
+            break;
+        }
+    }
+    let synced = ServerFrame::Synced {
+        conversation_id,
+        last_seq: after,
+    };
+    if send(socket, &synced).await {
+        Ok(())
+    } else {
+        Err(Stop::Closed)
+    }
+}
+
+/// Turns a frame's outcome into "keep the socket open?", telling the client of its error.
+pub async fn finish(socket: &mut WebSocket, r: Result<(), Stop>) -> bool {
+    match r {
+        Ok(()) => true,
+        Err(Stop::Closed) => false,
+        Err(Stop::Client(e)) => send_error(socket, &e, None).await,
+    }
+}
+
 /// What a socket's side does with the frames it reads.
 pub trait Handler {
     /// Handles one parsed frame; may write replies to the socket. Returns false to close.

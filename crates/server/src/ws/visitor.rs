@@ -1,6 +1,8 @@
 //! The visitor's socket: the widget frame sends and reads its own conversation here.
 
-use super::{Handler, await_hello, close, send, send_error};
+use super::{
+    Handler, Stop, ack_or_error, await_hello, close, finish, send, send_error, send_history,
+};
 use crate::AppState;
 use crate::bus::Event;
 use crate::error::ApiError;
@@ -177,7 +179,7 @@ impl Visitor {
 impl Handler for Visitor {
     async fn on_frame(&mut self, socket: &mut WebSocket, frame: ClientFrame) -> bool {
         let is_read = matches!(frame, ClientFrame::Read { .. });
-        let result: Result<(), ApiError> = async {
+        let result: Result<(), Stop> = async {
             match frame {
                 ClientFrame::Send {
                     client_id,
@@ -190,44 +192,15 @@ impl Handler for Visitor {
                     } else {
                         self.send_message(&client_id, conversation_id, &text).await
                     };
-                    let ok = match r {
-                        Ok(message) => send(socket, &ServerFrame::Ack { client_id, message }).await,
-                        Err(e) => send_error(socket, &e, Some(client_id)).await,
-                    };
-                    if !ok {
-                        return Err(ApiError::internal("socket closed"));
-                    }
+                    ack_or_error(socket, client_id, r).await?;
                 }
                 ClientFrame::Sync {
                     conversation_id,
                     after_seq,
                 } => {
                     self.owns(&conversation_id).await?;
-                    let mut after = after_seq.max(0);
-                    loop {
-                        let page = self
-                            .state
-                            .store
-                            .messages(&conversation_id, after, 500, true)
-                            .await?;
-                        for m in &page.items {
-                            after = m.seq;
-                            if !send(socket, &ServerFrame::Message { message: m.clone() }).await {
-                                return Err(ApiError::internal("socket closed"));
-                            }
-                        }
-                        if !page.has_more {
-                            break;
-                        }
-                    }
-                    send(
-                        socket,
-                        &ServerFrame::Synced {
-                            conversation_id,
-                            last_seq: after,
-                        },
-                    )
-                    .await;
+                    send_history(socket, &self.state.store, conversation_id, after_seq, true)
+                        .await?;
                 }
                 ClientFrame::Typing {
                     conversation_id,
@@ -302,10 +275,6 @@ impl Handler for Visitor {
             Ok(())
         }
         .await;
-        match result {
-            Ok(()) => true,
-            Err(e) if e.code == ErrorCode::Internal => false,
-            Err(e) => send_error(socket, &e, None).await,
-        }
+        finish(socket, result).await
     }
 }
