@@ -335,3 +335,53 @@ async fn agent_flow_take_reply_resolve_and_reopen(backend: Backend) {
     assert_eq!((status, c["status"].as_str()), (200, Some("open")));
     t.stop().await;
 }
+
+/// An agent socket that stops reading is cut off once its queue is full; the other agent socket
+/// gets every message. What the server holds for it is bounded by its queue (256 frames).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_consumer_is_cut_off_without_slowing_others() {
+    use futures_util::StreamExt;
+    let t = TestServer::start_with(Backend::Sqlite, |c| c.visitor_sends_per_second = 0).await;
+    let org = tenant(&t, "a").await;
+    let agent = Browser::login(&t.url, &org.admin_email, PASSWORD).await;
+    let mut slow = Client::agent(&t, &agent).await; // says hello, then never reads again
+    let mut fast = Client::agent(&t, &agent).await;
+    let token = visitor_token(&t, &org.site_key).await;
+    let mut v = Client::visitor(&t, &token).await;
+    let text = "x".repeat(4_000);
+    let n = 1_500;
+    let reader = tokio::spawn(async move {
+        let mut got = 0;
+        while got < n {
+            if let Some(ServerFrame::Message { .. }) = fast.next().await {
+                got += 1;
+            }
+        }
+        got
+    });
+    for i in 0..n {
+        v.say(&format!("m{i}"), None, &text).await.unwrap();
+    }
+    assert_eq!(
+        reader.await.unwrap(),
+        n,
+        "the reading agent got every message"
+    );
+    // The slow socket was closed by the server: draining it ends in a close, not more frames.
+    let mut frames = 0usize;
+    loop {
+        match tokio::time::timeout(WAIT, slow.ws.next())
+            .await
+            .expect("the slow socket was never closed")
+        {
+            Some(Ok(tokio_tungstenite::tungstenite::Message::Text(_))) => frames += 1,
+            Some(Ok(_)) => {}
+            Some(Err(_)) | None => break,
+        }
+    }
+    assert!(
+        frames < 2 * n,
+        "it was cut off before receiving everything ({frames} frames)"
+    );
+    t.stop().await;
+}

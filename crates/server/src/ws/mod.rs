@@ -15,6 +15,8 @@ use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 
 const HELLO_TIMEOUT: Duration = Duration::from_secs(10);
+/// Longest a single frame may take to leave; a peer slower than this is cut off.
+const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
 /// Close codes (RFC 6455 and the registered range).
 const CLOSE_POLICY: u16 = 1008;
 const CLOSE_TOO_BIG: u16 = 1009;
@@ -215,8 +217,13 @@ pub async fn run<H: Handler + Send>(
             }
             out = outbox.recv() => match out {
                 Some(text) => {
-                    if socket.send(Message::Text(text.as_ref().into())).await.is_err() {
-                        break;
+                    // A peer that stops reading fills the kernel's buffer and then blocks this
+                    // send; the hub's kick (its queue is full) or the timeout ends it, and the
+                    // socket is dropped without a close frame (that would block too).
+                    tokio::select! {
+                        r = socket.send(Message::Text(text.as_ref().into())) => if r.is_err() { break },
+                        _ = conn.kick.notified() => break,
+                        _ = tokio::time::sleep(WRITE_TIMEOUT) => break,
                     }
                 }
                 None => break,

@@ -383,21 +383,54 @@ impl Client {
         }
     }
 
+    /// Like `say`, but `None` when the socket dies first (the server crashed).
+    pub async fn try_say(
+        &mut self,
+        client_id: &str,
+        conversation_id: Option<&str>,
+        text: &str,
+    ) -> Option<Result<Message, ErrorCode>> {
+        let frame = json!({"type": "send", "client_id": client_id, "conversation_id": conversation_id, "text": text});
+        if self
+            .ws
+            .send(WsMessage::Text(frame.to_string().into()))
+            .await
+            .is_err()
+        {
+            return None;
+        }
+        loop {
+            match self.next().await? {
+                ServerFrame::Ack {
+                    client_id: c,
+                    message,
+                } if c == client_id => return Some(Ok(message)),
+                ServerFrame::Error {
+                    client_id: Some(c),
+                    code,
+                    ..
+                } if c == client_id => return Some(Err(code)),
+                _ => {}
+            }
+        }
+    }
+
     /// Sends `sync` and collects messages until `synced`.
     pub async fn sync(&mut self, conversation_id: &str, after_seq: i64) -> Vec<Message> {
         self.send(
             json!({"type": "sync", "conversation_id": conversation_id, "after_seq": after_seq}),
         )
         .await;
-        let mut got = Vec::new();
+        // As a client does: live frames may interleave with the history, so keep each seq once.
+        let mut got = std::collections::BTreeMap::new();
         loop {
             match self.next().await.expect("closed during sync") {
                 ServerFrame::Message { message }
                     if message.conversation_id.0 == conversation_id =>
                 {
-                    got.push(message)
+                    got.entry(message.seq).or_insert(message);
                 }
-                ServerFrame::Synced { .. } => return got,
+                ServerFrame::Synced { .. } => return got.into_values().collect(),
                 _ => {}
             }
         }
