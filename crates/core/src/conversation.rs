@@ -203,10 +203,75 @@ impl ConversationState {
     }
 }
 
+/// Whether someone with `role` may do `action` to a conversation in `state`. Admins and
+/// supervisors may act on any conversation; agents on their own and on unassigned ones.
+/// Everyone may write in any conversation of their organization (colleagues help each other).
+pub fn permits(
+    role: crate::protocol::Role,
+    actor: &AgentId,
+    state: &ConversationState,
+    action: &Action,
+) -> bool {
+    use crate::protocol::Role;
+    if role != Role::Agent {
+        return true;
+    }
+    let own_or_free = state.assignee.is_none() || state.assignee.as_ref() == Some(actor);
+    match action {
+        Action::VisitorMessage | Action::AgentMessage(_) | Action::Note | Action::Take(_) => true,
+        Action::Assign { to, .. } => {
+            own_or_free && (state.assignee.as_ref() == Some(actor) || &to.id == actor)
+        }
+        Action::Unassign { .. } | Action::Resolve { .. } | Action::Reopen { .. } => own_or_free,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn agents_act_on_their_own_and_unassigned_conversations_only() {
+        use crate::protocol::Role;
+        let (me, other) = (agent(1), agent(2));
+        let free = ConversationState::new_open();
+        let mine = free.apply(&Action::Take(me.clone())).unwrap().state;
+        let theirs = free.apply(&Action::Take(other.clone())).unwrap().state;
+        let resolve = Action::Resolve { by: me.clone() };
+        assert!(permits(Role::Agent, &me.id, &free, &resolve));
+        assert!(permits(Role::Agent, &me.id, &mine, &resolve));
+        assert!(!permits(Role::Agent, &me.id, &theirs, &resolve));
+        assert!(permits(Role::Supervisor, &me.id, &theirs, &resolve));
+        assert!(permits(Role::Admin, &me.id, &theirs, &resolve));
+        // Transferring: your own chat to anyone; someone else's, never; a free one, only to yourself.
+        let to_other = Action::Assign {
+            to: other.clone(),
+            by: me.clone(),
+        };
+        let to_me = Action::Assign {
+            to: me.clone(),
+            by: me.clone(),
+        };
+        assert!(permits(Role::Agent, &me.id, &mine, &to_other));
+        assert!(!permits(Role::Agent, &me.id, &theirs, &to_me));
+        assert!(!permits(Role::Agent, &me.id, &free, &to_other));
+        assert!(permits(Role::Agent, &me.id, &free, &to_me));
+        assert!(!permits(
+            Role::Agent,
+            &me.id,
+            &theirs,
+            &Action::Unassign { by: me.clone() }
+        ));
+        // Writing is open to everyone.
+        assert!(permits(
+            Role::Agent,
+            &me.id,
+            &theirs,
+            &Action::AgentMessage(me.clone())
+        ));
+        assert!(permits(Role::Agent, &me.id, &theirs, &Action::Note));
+    }
 
     fn agent(n: u8) -> AgentRef {
         AgentRef {

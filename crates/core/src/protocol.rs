@@ -200,7 +200,11 @@ impl AgentStatus {
 #[serde(rename_all = "snake_case")]
 #[ts(export)]
 pub enum Role {
+    /// Everything, including settings and people.
     Admin,
+    /// Every conversation: assign, transfer, resolve any of them. No settings.
+    Supervisor,
+    /// Their own conversations and the unassigned queue.
     Agent,
 }
 
@@ -208,12 +212,14 @@ impl Role {
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Admin => "admin",
+            Self::Supervisor => "supervisor",
             Self::Agent => "agent",
         }
     }
     pub fn parse(s: &str) -> Option<Self> {
         match s {
             "admin" => Some(Self::Admin),
+            "supervisor" => Some(Self::Supervisor),
             "agent" => Some(Self::Agent),
             _ => None,
         }
@@ -486,6 +492,17 @@ pub struct WebsiteView {
     pub site_key: String,
     /// The one line to paste into the site's HTML.
     pub snippet: String,
+}
+
+/// `POST /api/v1/agents` (admins): adds a colleague with a first password to share with them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(deny_unknown_fields)]
+#[ts(export)]
+pub struct CreateAgentRequest {
+    pub email: String,
+    pub name: String,
+    pub password: String,
+    pub role: Role,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]

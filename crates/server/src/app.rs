@@ -56,7 +56,10 @@ pub fn router(state: AppState) -> Router {
         .route("/auth/logout", post(http::auth::logout))
         .route("/me", get(http::auth::me))
         .route("/me/status", put(http::auth::set_status))
-        .route("/agents", get(http::api::agents))
+        .route(
+            "/agents",
+            get(http::api::agents).post(http::api::create_agent),
+        )
         .route("/inbox/counts", get(http::api::counts))
         .route("/conversations", get(http::api::conversations))
         .route("/conversations/{id}", get(http::api::conversation))

@@ -69,6 +69,9 @@ impl From<StoreError> for ApiError {
         match e {
             StoreError::NotFound => Self::not_found(),
             StoreError::Conflict => Self::new(ErrorCode::Conflict, "already exists"),
+            StoreError::Forbidden => {
+                Self::forbidden("agents may only change their own or unassigned conversations")
+            }
             StoreError::Transition(t) => Self::from(t),
             StoreError::Unavailable(cause) => {
                 tracing::warn!(%cause, "storage unavailable");

@@ -461,3 +461,63 @@ async fn health_assets_and_security_headers() {
     );
     t.stop().await;
 }
+
+#[tokio::test]
+async fn admins_add_colleagues_and_roles_limit_what_agents_change() {
+    let t = TestServer::start(Backend::Sqlite).await;
+    let org = tenant(&t, "a").await;
+    let mut admin = Browser::login(&t.url, &org.admin_email, PASSWORD).await;
+    let sam =
+        json!({"email":"sam@a.test","name":"Sam","password":"long enough pw","role":"supervisor"});
+    let (status, v) = admin.post("/api/v1/agents", sam.clone()).await;
+    assert_eq!(
+        (status, v["role"].as_str()),
+        (200, Some("supervisor")),
+        "{v}"
+    );
+    let (status, e) = admin.post("/api/v1/agents", sam).await;
+    assert_eq!((status, e["code"].as_str()), (409, Some("conflict")));
+    let (status, e) = admin
+        .post(
+            "/api/v1/agents",
+            json!({"email":"x@a.test","name":"X","password":"short","role":"agent"}),
+        )
+        .await;
+    assert_eq!(
+        (status, e["code"].as_str()),
+        (422, Some("invalid_password"))
+    );
+    let mut agent = Browser::login(&t.url, &org.agent_email, PASSWORD).await;
+    let (status, e) = agent
+        .post(
+            "/api/v1/agents",
+            json!({"email":"y@a.test","name":"Y","password":"long enough pw","role":"admin"}),
+        )
+        .await;
+    assert_eq!((status, e["code"].as_str()), (403, Some("forbidden")));
+    // The admin's conversation: the agent cannot resolve or take it over; the supervisor can.
+    let token = visitor_token(&t, &org.site_key).await;
+    let mut v = Client::visitor(&t, &token).await;
+    let conv = v.say("c", None, "help").await.unwrap().conversation_id.0;
+    admin
+        .post(&format!("/api/v1/conversations/{conv}/take"), json!({}))
+        .await;
+    let (status, e) = agent
+        .post(&format!("/api/v1/conversations/{conv}/resolve"), json!({}))
+        .await;
+    assert_eq!((status, e["code"].as_str()), (403, Some("forbidden")));
+    let mut sam = Browser::login(&t.url, "sam@a.test", "long enough pw").await;
+    let (status, _) = sam
+        .post(&format!("/api/v1/conversations/{conv}/resolve"), json!({}))
+        .await;
+    assert_eq!(status, 200);
+    // Everyone can still write in any conversation of their organization.
+    let (status, _) = agent
+        .post(
+            &format!("/api/v1/conversations/{conv}/messages"),
+            json!({"client_id":"h","text":"I can help too"}),
+        )
+        .await;
+    assert_eq!(status, 200);
+    t.stop().await;
+}

@@ -39,6 +39,9 @@ pub enum StoreError {
     NotFound,
     #[error("already exists")]
     Conflict,
+    /// The actor's role does not allow this change to this conversation.
+    #[error("not allowed")]
+    Forbidden,
     #[error(transparent)]
     Transition(#[from] frontdesk_core::TransitionError),
     /// The database did not answer or refused the write (down, disk full, busy past the

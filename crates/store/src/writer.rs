@@ -9,7 +9,7 @@
 use crate::rows::*;
 use crate::{Db, Result, StoreError, entropy, now_ms, on_db, sql};
 use frontdesk_core::conversation::AgentRef;
-use frontdesk_core::protocol::{Conversation, Message, MessageKind, Side};
+use frontdesk_core::protocol::{Conversation, Message, MessageKind, Role, Side};
 use frontdesk_core::*;
 use std::hash::{Hash, Hasher};
 use std::sync::{Arc, OnceLock, RwLock};
@@ -89,11 +89,13 @@ pub enum WriteOp {
         author: Option<AgentRef>,
         text: MessageText,
     },
-    /// Takes, assigns, resolves or reopens.
+    /// Takes, assigns, resolves or reopens, as an agent with `role` (checked under the lock).
     Act {
         scope: Scope,
         conversation_id: ConversationId,
         action: Action,
+        actor: AgentId,
+        role: Role,
     },
     /// Moves a read or delivered receipt forward, in `public_seq`.
     Receipt {
@@ -466,8 +468,11 @@ async fn run_batch(db: &Db, ops: &[&WriteOp]) -> Result<Vec<Result<WriteOutcome>
                         .execute(&mut *tx)
                         .await?;
                     }
-                    WriteOp::Act { action, .. } => {
+                    WriteOp::Act { action, actor, role, .. } => {
                         let state = row.state();
+                        if !frontdesk_core::conversation::permits(*role, actor, &state, action) {
+                            return Err(StoreError::Forbidden);
+                        }
                         let t = state.apply(action)?;
                         if t.state == state && t.system_message.is_none() {
                             changed = false;

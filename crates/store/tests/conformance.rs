@@ -49,7 +49,66 @@ conformance!(
     tenants_cannot_reach_each_other,
     receipts_only_move_forward_and_clear_unread,
     inbox_tabs_counts_and_cursor_pages,
+    agents_change_only_their_own_or_unassigned_conversations,
 );
+
+async fn agents_change_only_their_own_or_unassigned_conversations(s: Store) {
+    let t = tenant(&s, "a").await;
+    let v = visitor(&s, &t).await;
+    let conv = s
+        .write(visitor_send(&t, &v, "v1", "Hi"))
+        .await
+        .unwrap()
+        .conversation
+        .id;
+    let org = Scope::Organization(t.admin.organization_id.clone());
+    let bob = AgentRef {
+        id: t.agent.id.clone(),
+        name: t.agent.name.clone(),
+    };
+    let act = |action, actor: &AgentId, role| WriteOp::Act {
+        scope: org.clone(),
+        conversation_id: conv.clone(),
+        action,
+        actor: actor.clone(),
+        role,
+    };
+    // The admin takes it; the agent may not resolve, return or take over the admin's chat.
+    s.write(act(Action::Take(agent_ref(&t)), &t.admin.id, Role::Admin))
+        .await
+        .unwrap();
+    for action in [
+        Action::Resolve { by: bob.clone() },
+        Action::Unassign { by: bob.clone() },
+        Action::Assign {
+            to: bob.clone(),
+            by: bob.clone(),
+        },
+    ] {
+        let r = s.write(act(action, &t.agent.id, Role::Agent)).await;
+        assert!(matches!(r, Err(StoreError::Forbidden)), "{r:?}");
+    }
+    // A supervisor may transfer it, after which it is the agent's own to resolve.
+    s.write(act(
+        Action::Assign {
+            to: bob.clone(),
+            by: agent_ref(&t),
+        },
+        &t.admin.id,
+        Role::Supervisor,
+    ))
+    .await
+    .unwrap();
+    let done = s
+        .write(act(
+            Action::Resolve { by: bob.clone() },
+            &t.agent.id,
+            Role::Agent,
+        ))
+        .await
+        .unwrap();
+    assert_eq!(done.conversation.status, ConversationStatus::Resolved);
+}
 
 async fn migrations_apply_and_database_answers(s: Store) {
     s.ping().await.unwrap();
@@ -333,6 +392,8 @@ async fn two_agents_taking_at_once_assign_once(s: Store) {
                 scope: Scope::Organization(t.admin.organization_id.clone()),
                 conversation_id: conv.clone(),
                 action: Action::Take(who.clone()),
+                actor: who.id.clone(),
+                role: Role::Agent,
             };
             tasks.push(tokio::spawn(async move { (who, s.write(op).await) }));
         }
@@ -359,6 +420,8 @@ async fn two_agents_taking_at_once_assign_once(s: Store) {
             scope: Scope::Organization(t.admin.organization_id.clone()),
             conversation_id: conv.clone(),
             action: Action::Unassign { by: a.clone() },
+            actor: a.id.clone(),
+            role: Role::Admin,
         })
         .await
         .unwrap();
@@ -379,6 +442,8 @@ async fn resolve_then_visitor_message_reopens(s: Store) {
         scope: org.clone(),
         conversation_id: conv.clone(),
         action,
+        actor: t.admin.id.clone(),
+        role: Role::Admin,
     };
     let taken = s.write(act(Action::Take(agent_ref(&t)))).await.unwrap();
     assert_eq!(taken.conversation.status, ConversationStatus::Assigned);
@@ -434,6 +499,8 @@ async fn tenants_cannot_reach_each_other(s: Store) {
             scope: Scope::Organization(b.admin.organization_id.clone()),
             conversation_id: conv_a.clone(),
             action: Action::Take(agent_ref(&b)),
+            actor: b.admin.id.clone(),
+            role: Role::Admin,
         })
         .await;
     assert!(matches!(r, Err(StoreError::NotFound)));
@@ -577,6 +644,8 @@ async fn inbox_tabs_counts_and_cursor_pages(s: Store) {
         scope: Scope::Organization(org.clone()),
         conversation_id: id.clone(),
         action,
+        actor: t.admin.id.clone(),
+        role: Role::Admin,
     };
     s.write(act(&convs[0], Action::Take(agent_ref(&t))))
         .await

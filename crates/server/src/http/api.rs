@@ -179,6 +179,8 @@ async fn act(
             scope: Scope::Organization(a.organization_id.clone()),
             conversation_id: conv_id(id)?,
             action,
+            actor: a.id.clone(),
+            role: a.role,
         })
         .await?;
     Ok(Json(out.conversation))
@@ -265,4 +267,36 @@ pub async fn create_website(
         &w,
         &super::base_url(&s.config, &headers),
     )))
+}
+
+pub async fn create_agent(
+    State(s): State<AppState>,
+    CurrentAgent(a): CurrentAgent,
+    JsonBody(req): JsonBody<CreateAgentRequest>,
+) -> ApiResult<Json<AgentView>> {
+    require_admin(&a)?;
+    let email = Email::parse(&req.email)?;
+    let name = Name::parse(&req.name)?;
+    let password = Password::parse(&req.password)?;
+    let password_hash = super::auth::hash_password(&password)
+        .await
+        .map_err(ApiError::internal)?;
+    let agent = s
+        .store
+        .create_agent(&frontdesk_store::NewAgent {
+            organization_id: a.organization_id.clone(),
+            email,
+            name,
+            password_hash,
+            role: req.role,
+        })
+        .await
+        .map_err(|e| match e {
+            frontdesk_store::StoreError::Conflict => ApiError::new(
+                ErrorCode::Conflict,
+                "an agent with this email already exists",
+            ),
+            e => e.into(),
+        })?;
+    Ok(Json(agent))
 }
