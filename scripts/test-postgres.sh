@@ -20,5 +20,17 @@ psql "$url" -Atc "select datname from pg_database where datname like 'fdtest_%'"
   psql "$url" -qc "drop database if exists \"$db\"" >/dev/null 2>&1 || true
 done
 
+# A private cluster that the restart test may stop and start without disturbing the others.
+pgbin="/usr/lib/postgresql/$(ls /usr/lib/postgresql | head -n1)/bin"
+restart_dir="$(mktemp -d /tmp/fd-pg-restart.XXXXXX)"
+chown postgres "$restart_dir"
+runuser -u postgres -- "$pgbin/initdb" -D "$restart_dir/data" -A trust -U postgres >/dev/null
+printf "port = 5499\nlisten_addresses = '127.0.0.1'\nunix_socket_directories = '%s'\n" "$restart_dir" >> "$restart_dir/data/postgresql.conf"
+runuser -u postgres -- "$pgbin/pg_ctl" -D "$restart_dir/data" -w -l "$restart_dir/data/log" start >/dev/null
+cleanup() { runuser -u postgres -- "$pgbin/pg_ctl" -D "$restart_dir/data" -m immediate stop >/dev/null 2>&1 || true; rm -rf "$restart_dir"; }
+trap cleanup EXIT
+export FRONTDESK_TEST_PG_RESTART_URL="postgres://postgres@127.0.0.1:5499/postgres"
+export FRONTDESK_TEST_PG_RESTART_DATADIR="$restart_dir/data"
+
 export FRONTDESK_TEST_POSTGRES_URL="$url"
 cargo nextest run --workspace --locked --no-fail-fast -E 'test(/^postgres::/)'

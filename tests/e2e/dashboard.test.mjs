@@ -1,4 +1,5 @@
-// The dashboard around the inbox, in a real browser: signing in and out, and the websites page.
+// The dashboard around the inbox, in a real browser: signing in and out, and the settings page
+// (websites and agents).
 
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
@@ -98,12 +99,73 @@ describe("signing in and the settings", () => {
     assert.equal(await page.getByTestId("website-submit").count(), 0);
   });
 
+  it("lets an admin add a supervisor, refuses a second agent with the same email, and the new agent can log in", async () => {
+    const SAM = { email: "sam@demo.frontdesk.test", password: "sam-password-42", name: "Sam Supervisor" };
+    // Tall enough for the whole settings page in the screenshot.
+    const { page } = await person({ viewport: { width: 1280, height: 1400 } });
+    await loginAgent(page, server, ALICE);
+    await page.getByRole("link", { name: "Settings" }).click();
+    await page.waitForURL((u) => u.pathname === "/app/settings");
+    const card = page.getByTestId("agents-card");
+    const rows = card.getByTestId("agent-row");
+    await rows.first().waitFor();
+    const before = await rows.count();
+    assert.ok(before >= 2, `the seeded agents are listed (${before})`);
+    assert.match(await card.locator(`[data-email="${ALICE.email}"]`).textContent(), /Alice Admin.*Admin/);
+    assert.match(await card.locator(`[data-email="${BOB.email}"]`).textContent(), /Bob Agent.*Agent/);
+
+    await page.getByTestId("agent-name").fill(SAM.name);
+    await page.getByTestId("agent-email").fill(SAM.email);
+    await page.getByTestId("agent-password").fill(SAM.password);
+    await page.getByTestId("agent-role").selectOption("supervisor");
+    await page.getByTestId("agent-submit").click();
+    const sam = card.locator(`[data-testid="agent-row"][data-email="${SAM.email}"]`);
+    await sam.waitFor();
+    assert.equal(await rows.count(), before + 1);
+    assert.match(await sam.textContent(), /Sam Supervisor/);
+    assert.equal((await sam.locator(".badge").textContent()).trim(), "Supervisor");
+    assert.equal(await page.getByTestId("agent-name").inputValue(), "", "the form is cleared");
+    assert.equal(await page.getByTestId("agent-email").inputValue(), "");
+    assert.equal(await page.getByTestId("agent-password").inputValue(), "");
+    assert.equal(await page.getByTestId("agent-role").inputValue(), "agent");
+    assert.equal(await page.getByTestId("agent-error").count(), 0);
+
+    // The same email again is refused, in words, and the list is unchanged.
+    await page.getByTestId("agent-name").fill("Sam Again");
+    await page.getByTestId("agent-email").fill(SAM.email);
+    await page.getByTestId("agent-password").fill("another-password");
+    await page.getByTestId("agent-submit").click();
+    const error = page.getByTestId("agent-error");
+    await error.waitFor();
+    assert.equal((await error.textContent()).trim(), "Someone already has this email.");
+    assert.equal(await rows.count(), before + 1);
+    assert.equal(await page.getByTestId("agent-email").inputValue(), SAM.email, "the form keeps what was typed");
+    await card.scrollIntoViewIfNeeded();
+    await shot(page, "dashboard-agents");
+
+    // Sam logs in with the password the admin chose, and sees the inbox and the agents, but no form.
+    await page.getByRole("button", { name: "Logout" }).click();
+    await page.waitForURL((u) => u.pathname === "/login");
+    await loginAgent(page, server, SAM);
+    assert.equal(new URL(page.url()).pathname, "/app");
+    await page.getByRole("link", { name: "Settings" }).click();
+    await page.waitForURL((u) => u.pathname === "/app/settings");
+    await sam.waitFor();
+    assert.equal(await rows.count(), before + 1);
+    assert.match(await sam.textContent(), /\(you\)/);
+    assert.equal(await page.getByTestId("agent-submit").count(), 0);
+    assert.equal(await page.getByTestId("agent-name").count(), 0);
+    assert.equal(await page.getByTestId("website-submit").count(), 0, "a supervisor adds no websites either");
+    await shot(page, "dashboard-agents-supervisor");
+  });
+
   it("logged no errors", () => {
     for (const p of people) {
       assert.deepEqual(p.pageErrors, []);
       assert.deepEqual(p.dialogs, []);
-      // The wrong password's 401 is logged by the browser as a failed resource; nothing else may be.
-      assert.deepEqual(p.consoleErrors.filter((l) => !/401 \(Unauthorized\)/.test(l)), []);
+      // The wrong password's 401 and the duplicate agent's 409 are logged by the browser as failed
+      // resources; nothing else may be.
+      assert.deepEqual(p.consoleErrors.filter((l) => !/401 \(Unauthorized\)|409 \(Conflict\)/.test(l)), []);
     }
   });
 });

@@ -7,6 +7,7 @@ import type { AssignRequest } from "../generated/AssignRequest";
 import type { Conversation } from "../generated/Conversation";
 import type { ConversationDetail } from "../generated/ConversationDetail";
 import type { ConversationPage } from "../generated/ConversationPage";
+import type { CreateAgentRequest } from "../generated/CreateAgentRequest";
 import type { CreateWebsiteRequest } from "../generated/CreateWebsiteRequest";
 import type { InboxCounts } from "../generated/InboxCounts";
 import type { LoginRequest } from "../generated/LoginRequest";
@@ -78,6 +79,7 @@ export const api = {
   me: () => request<AgentView>("GET", "/api/v1/me"),
   setStatus: (status: AgentStatus) => request<AgentView>("PUT", "/api/v1/me/status", { status } satisfies StatusRequest),
   agents: () => request<AgentView[]>("GET", "/api/v1/agents"),
+  createAgent: (body: CreateAgentRequest) => request<AgentView>("POST", "/api/v1/agents", body),
   counts: () => request<InboxCounts>("GET", "/api/v1/inbox/counts"),
   conversations: (tab: Tab, cursor: string | null, limit = 50) =>
     request<ConversationPage>("GET", "/api/v1/conversations" + q({ tab, cursor, limit })),

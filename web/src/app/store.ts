@@ -35,6 +35,8 @@ export const me = signal<AgentView | null>(null);
 export const counts = signal<InboxCounts | null>(null);
 export const tab = signal<Tab>(readTab());
 export const toast = signal<string | null>(null);
+/** The organization's agents, once Settings has loaded them; kept current by `agent_status`. */
+export const agents = signal<AgentView[] | null>(null);
 
 /** Every conversation seen, by id. `rev` changes whenever the map does. */
 export const cache = new Map<string, Conversation>();
@@ -513,6 +515,9 @@ function onFrame(f: ServerFrame) {
       break;
     case "agent_status":
       if (me.value && f.agent_id === me.value.id) me.value = { ...me.value, status: f.status };
+      if (agents.value?.some((a) => a.id === f.agent_id)) {
+        agents.value = agents.value.map((a) => (a.id === f.agent_id ? { ...a, status: f.status } : a));
+      }
       break;
     case "error":
       onError(f.code, f.message, f.client_id);

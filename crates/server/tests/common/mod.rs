@@ -36,17 +36,22 @@ pub async fn database_url(backend: Backend) -> String {
         Backend::Postgres => {
             let base = std::env::var("FRONTDESK_TEST_POSTGRES_URL")
                 .expect("FRONTDESK_TEST_POSTGRES_URL must name a PostgreSQL database (scripts/test-postgres.sh sets it)");
-            let name = format!("fdtest_{}", uuid::Uuid::now_v7().simple());
-            let admin = Store::open_postgres(&base).await.unwrap();
-            admin
-                .execute_admin(&format!("CREATE DATABASE {name}"))
-                .await
-                .unwrap();
-            admin.close().await;
-            let (head, _) = base.rsplit_once('/').expect("URL with a database name");
-            format!("{head}/{name}")
+            fresh_postgres_db(&base).await
         }
     }
+}
+
+/// Creates a brand-new database on the server `base` points at; returns its URL.
+pub async fn fresh_postgres_db(base: &str) -> String {
+    let name = format!("fdtest_{}", uuid::Uuid::now_v7().simple());
+    let admin = Store::open_postgres(base).await.unwrap();
+    admin
+        .execute_admin(&format!("CREATE DATABASE {name}"))
+        .await
+        .unwrap();
+    admin.close().await;
+    let (head, _) = base.rsplit_once('/').expect("URL with a database name");
+    format!("{head}/{name}")
 }
 
 impl TestServer {
