@@ -8,9 +8,12 @@
 //! milliseconds since the Unix epoch (`Millis`). `clippy.toml` in this crate enforces it.
 
 pub mod conversation;
+pub mod hours;
 pub mod ids;
 pub mod input;
 pub mod protocol;
+pub mod queue;
+pub mod routing;
 
 /// Milliseconds since the Unix epoch, UTC. Passed in by callers; the core never reads a clock.
 pub type Millis = i64;

@@ -161,24 +161,33 @@ async fn main() -> anyhow::Result<()> {
     let client = reqwest::Client::new();
     match cli.cmd {
         Cmd::Idle { n, hold } => {
+            // Sessions first (each makes a contact row), so that the RSS measured around the
+            // sockets is the sockets' own cost.
+            let rss_start = rss_kb(cli.server_pid);
+            let mut tokens = Vec::with_capacity(n);
+            for chunk in (0..n).collect::<Vec<_>>().chunks(256) {
+                let mut batch = Vec::new();
+                for _ in chunk {
+                    let (target, client, site) = (target.clone(), client.clone(), cli.site.clone());
+                    batch.push(tokio::spawn(
+                        async move { target.session(&client, &site).await },
+                    ));
+                }
+                for b in batch {
+                    tokens.push(b.await??);
+                }
+            }
             let before = rss_kb(cli.server_pid);
             let started = Instant::now();
             let mut tasks = Vec::with_capacity(n);
             let sem = Arc::new(tokio::sync::Semaphore::new(256));
             let (done_tx, done_rx) = tokio::sync::watch::channel(false);
             let ready = Arc::new(std::sync::atomic::AtomicUsize::new(0));
-            for i in 0..n {
-                let (target, client, site, sem, mut done, ready) = (
-                    target.clone(),
-                    client.clone(),
-                    cli.site.clone(),
-                    sem.clone(),
-                    done_rx.clone(),
-                    ready.clone(),
-                );
+            for (i, token) in tokens.into_iter().enumerate() {
+                let (target, sem, mut done, ready) =
+                    (target.clone(), sem.clone(), done_rx.clone(), ready.clone());
                 tasks.push(tokio::spawn(async move {
                     let permit = sem.acquire_owned().await?;
-                    let token = target.session(&client, &site).await?;
                     let mut ws = target.socket(i, "/ws/visitor", &[]).await?;
                     ws.send(Message::Text(json!({"type":"hello","v":1,"token":token}).to_string().into())).await?;
                     read_frame(&mut ws).await?;
@@ -224,7 +233,7 @@ async fn main() -> anyhow::Result<()> {
             println!(
                 "{}",
                 json!({"phase":"idle","connections":n,"open_seconds":open_secs,"closed_early":failed,"errors":errors,
-                       "server_rss_kb_before":before,"server_rss_kb_after":after,"server_kb_per_connection":per_conn})
+                       "server_rss_kb_start":rss_start,"server_rss_kb_before":before,"server_rss_kb_after":after,"server_kb_per_connection":per_conn})
             );
         }
         Cmd::Chat {

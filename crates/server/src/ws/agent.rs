@@ -62,7 +62,7 @@ async fn serve(s: AppState, mut socket: WebSocket, me: AgentView) {
             state: s.clone(),
             me: me.clone(),
         };
-        super::run(&s, &mut socket, &conn, outbox, &mut a).await;
+        Box::pin(super::run(&s, &mut socket, &conn, outbox, &mut a)).await;
     }
     s.hub.remove_agent(&me.organization_id, conn.id);
 }

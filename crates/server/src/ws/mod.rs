@@ -237,7 +237,9 @@ pub async fn run<H: Handler + Send>(
                             if !send_error(socket, &e, None).await { break; }
                         }
                         Ok(f) => {
-                            if !handler.on_frame(socket, f).await { break; }
+                            // Boxed: a frame handler's future is large, and inline it would sit in
+                            // every idle socket's task.
+                            if !Box::pin(handler.on_frame(socket, f)).await { break; }
                         }
                         Err(e) => {
                             if !send_error(socket, &e, None).await { break; }

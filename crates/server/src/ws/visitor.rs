@@ -110,7 +110,7 @@ async fn serve(s: AppState, mut socket: WebSocket) {
             mine: latest.into_iter().map(|c| c.id).collect(),
             last_typing: None,
         };
-        super::run(&s, &mut socket, &conn, outbox, &mut v).await;
+        Box::pin(super::run(&s, &mut socket, &conn, outbox, &mut v)).await;
     }
     s.hub.remove_visitor(&contact.id, conn.id);
 }
