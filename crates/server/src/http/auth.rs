@@ -64,7 +64,7 @@ impl FromRequestParts<AppState> for CurrentAgent {
     type Rejection = ApiError;
     async fn from_request_parts(parts: &mut Parts, s: &AppState) -> Result<Self, ApiError> {
         if !matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS) {
-            check_origin(&parts.headers)?;
+            check_origin(&parts.headers, &s.config.public_url)?;
         }
         agent_from_cookie(s, &parts.headers).await
     }
@@ -128,7 +128,7 @@ pub async fn login(
     headers: HeaderMap,
     JsonBody(req): JsonBody<LoginRequest>,
 ) -> ApiResult<Response> {
-    check_origin(&headers)?;
+    check_origin(&headers, &s.config.public_url)?;
     let bad = || ApiError::new(ErrorCode::InvalidCredentials, "wrong email or password");
     let email = Email::parse(&req.email).map_err(|_| bad())?;
     if req.password.len() > 1024 {
@@ -148,7 +148,7 @@ pub async fn login(
 }
 
 pub async fn logout(State(s): State<AppState>, headers: HeaderMap) -> ApiResult<Response> {
-    check_origin(&headers)?;
+    check_origin(&headers, &s.config.public_url)?;
     if let Some(token) = session_cookie(&headers) {
         s.store.delete_session(&hash_token(&token)).await?;
     }

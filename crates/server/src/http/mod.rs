@@ -39,30 +39,37 @@ pub async fn api_not_found() -> ApiError {
 }
 
 /// CSRF defence for requests that change state with a cookie: the browser's `Origin` must be
-/// this server. Browsers always send `Origin` on cross-site and on `fetch` POSTs; a page on
-/// another site cannot forge it.
-pub fn check_origin(headers: &HeaderMap) -> Result<(), ApiError> {
-    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
+/// this server: the configured `public_url` when there is one (a proxy may rewrite `Host`), or
+/// else the request's own `Host`. Browsers always send `Origin` on cross-site requests and on
+/// `fetch` POSTs; a page on another site cannot forge it.
+pub fn check_origin(headers: &HeaderMap, public_url: &str) -> Result<(), ApiError> {
     let origin = headers.get(header::ORIGIN).and_then(|h| h.to_str().ok());
-    match (host, origin) {
-        (Some(host), Some(origin)) => {
-            let origin_host = origin
-                .strip_prefix("https://")
-                .or_else(|| origin.strip_prefix("http://"))
-                .unwrap_or("");
-            if origin_host.eq_ignore_ascii_case(host) {
-                Ok(())
-            } else {
-                Err(ApiError::new(
-                    ErrorCode::CsrfRejected,
-                    "cross-site request refused",
-                ))
-            }
-        }
-        _ => Err(ApiError::new(
+    let Some(origin) = origin else {
+        return Err(ApiError::new(
             ErrorCode::CsrfRejected,
             "requests that change state must carry this server's Origin header",
-        )),
+        ));
+    };
+    let ours = if public_url.is_empty() {
+        let host = headers
+            .get(header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .unwrap_or("");
+        let origin_host = origin
+            .strip_prefix("https://")
+            .or_else(|| origin.strip_prefix("http://"))
+            .unwrap_or("");
+        !host.is_empty() && origin_host.eq_ignore_ascii_case(host)
+    } else {
+        origin.eq_ignore_ascii_case(public_url.trim_end_matches('/'))
+    };
+    if ours {
+        Ok(())
+    } else {
+        Err(ApiError::new(
+            ErrorCode::CsrfRejected,
+            "cross-site request refused",
+        ))
     }
 }
 
@@ -93,20 +100,27 @@ mod tests {
     #[test]
     fn origin_must_match_host() {
         assert!(
-            check_origin(&h(&[
-                ("host", "a.test:8080"),
-                ("origin", "http://a.test:8080")
-            ]))
+            check_origin(
+                &h(&[("host", "a.test:8080"), ("origin", "http://a.test:8080")]),
+                ""
+            )
             .is_ok()
         );
         assert!(
-            check_origin(&h(&[
-                ("host", "a.test:8080"),
-                ("origin", "http://evil.test")
-            ]))
+            check_origin(
+                &h(&[("host", "a.test:8080"), ("origin", "http://evil.test")]),
+                ""
+            )
             .is_err()
         );
-        assert!(check_origin(&h(&[("host", "a.test:8080"), ("origin", "null")])).is_err());
-        assert!(check_origin(&h(&[("host", "a.test:8080")])).is_err());
+        assert!(check_origin(&h(&[("host", "a.test:8080"), ("origin", "null")]), "").is_err());
+        assert!(check_origin(&h(&[("host", "a.test:8080")]), "").is_err());
+        // Behind a proxy that rewrites Host, the configured public URL decides.
+        let proxied = h(&[
+            ("host", "10.0.0.5:8080"),
+            ("origin", "https://chat.example.com"),
+        ]);
+        assert!(check_origin(&proxied, "https://chat.example.com/").is_ok());
+        assert!(check_origin(&proxied, "https://other.example.com").is_err());
     }
 }

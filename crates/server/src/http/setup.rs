@@ -53,7 +53,7 @@ pub async fn create(
     headers: HeaderMap,
     JsonBody(req): JsonBody<SetupRequest>,
 ) -> ApiResult<Response> {
-    check_origin(&headers)?;
+    check_origin(&headers, &s.config.public_url)?;
     if s.store.setting(SETUP_DONE).await?.is_some() {
         return Err(ApiError::new(
             ErrorCode::SetupDone,

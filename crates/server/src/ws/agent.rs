@@ -22,7 +22,7 @@ pub async fn upgrade(
     headers: HeaderMap,
     ws: WebSocketUpgrade,
 ) -> Response {
-    if let Err(e) = check_origin(&headers) {
+    if let Err(e) = check_origin(&headers, &s.config.public_url) {
         return e.into_response();
     }
     let agent = match agent_from_cookie(&s, &headers).await {
