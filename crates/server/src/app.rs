@@ -191,7 +191,7 @@ impl Server {
         self.state.store.close().await;
     }
 
-    /// Resolves when the server has stopped on its own (an error).
+    /// The server's base URL, such as `http://127.0.0.1:8080`.
     pub fn url(&self) -> String {
         format!("http://{}", self.addr)
     }

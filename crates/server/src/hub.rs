@@ -107,7 +107,7 @@ impl Hub {
         }
     }
 
-    /// Registers an agent's socket. Returns whether the organization's "agents online" changed.
+    /// Registers an agent's socket, telling the organization's visitors if "agents online" changed.
     pub fn add_agent(
         &self,
         org: &OrganizationId,
