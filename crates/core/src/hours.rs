@@ -23,16 +23,20 @@ const MS_PER_DAY: i64 = 24 * 60 * MS_PER_MINUTE;
 
 /// A weekly timetable. Serialises as
 /// `{"timezone":"Europe/Berlin","days":[[[540,1020]],…],"holidays":["2026-12-25"]}`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+#[ts(export)]
 pub struct WeeklyHours {
     /// The business's time zone, by its IANA name.
+    #[ts(type = "string")]
     pub timezone: Tz,
     /// Open intervals per weekday, Monday first: minutes from local midnight, start inclusive,
     /// end exclusive (`(540, 1020)` is 09:00–17:00). A shift past midnight is two intervals, one
     /// ending at 1440 and one starting at 0 the next day.
+    #[ts(type = "Array<Array<[number, number]>>")]
     pub days: [Vec<(u16, u16)>; 7],
     /// Local dates on which chat is closed all day.
     #[serde(default)]
+    #[ts(type = "Array<string>")]
     pub holidays: BTreeSet<NaiveDate>,
 }
 

@@ -85,7 +85,11 @@ pub enum ErrorCode {
     NotFound,
     Conflict,
     AlreadyAssigned,
+    /// The agent already holds as many chats as their limit allows.
+    AgentAtCapacity,
     InvalidTransition,
+    /// A settings body is well-formed JSON but breaks a rule (an unknown team, bad hours).
+    InvalidSettings,
     SetupDone,
     InvalidSetupToken,
     RateLimited,

@@ -14,6 +14,7 @@ pub mod input;
 pub mod protocol;
 pub mod queue;
 pub mod routing;
+pub mod teams;
 
 /// Milliseconds since the Unix epoch, UTC. Passed in by callers; the core never reads a clock.
 pub type Millis = i64;

@@ -8,6 +8,8 @@ use crate::Millis;
 use crate::conversation::ConversationStatus;
 use crate::ids::*;
 use crate::input::ErrorCode;
+use crate::routing::{Presence, Priority, TeamId};
+use crate::teams::{Availability, NoticeKind, QueueStatus};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
@@ -118,6 +120,17 @@ pub struct Conversation {
     pub created_at: Millis,
     #[ts(type = "number")]
     pub updated_at: Millis,
+    /// The team whose queue it is in (or was served from); `null`: no team.
+    pub team_id: Option<TeamId>,
+    pub team_name: Option<String>,
+    pub priority: Priority,
+    /// Left while nobody was available (or after giving up waiting): replies go by email.
+    pub offline: bool,
+    /// Ended, or turned into an offline message, without an agent's reply while live.
+    pub missed: bool,
+    /// When it joined its team's current queue; the wait is counted from here.
+    #[ts(type = "number | null")]
+    pub enqueued_at: Option<Millis>,
 }
 
 /// A conversation as its visitor sees it: no internal fields.
@@ -271,6 +284,11 @@ pub enum ClientFrame {
         #[ts(type = "number")]
         public_seq: i64,
     },
+    /// Visitors only: stop waiting in the queue and leave the conversation as an offline
+    /// message, answered by email (set an email with `set_contact` first).
+    LeaveMessage {
+        conversation_id: ConversationId,
+    },
     /// Visitors only: how the business can reach them when nobody is online.
     SetContact {
         name: Option<String>,
@@ -325,6 +343,19 @@ pub enum ServerFrame {
     Presence {
         agents_online: bool,
     },
+    /// Visitors: their place in the queue while they wait for an agent. Sent when it changes.
+    Queue {
+        status: QueueStatus,
+    },
+    /// Agents: something about a conversation is for you (assigned, transferred, invited).
+    Notice {
+        kind: NoticeKind,
+        conversation_id: ConversationId,
+        /// Who did it; `null` for routing.
+        by_name: Option<String>,
+        /// The transfer reason, if one was given.
+        text: Option<String>,
+    },
     /// Agents: another agent's status changed.
     AgentStatus {
         agent_id: AgentId,
@@ -349,6 +380,12 @@ pub struct AgentView {
     pub name: String,
     pub role: Role,
     pub status: AgentStatus,
+    /// `status` combined with whether they are connected now.
+    pub presence: Presence,
+    /// Most chats routing gives them at once.
+    pub max_chats: u32,
+    pub skills: Vec<String>,
+    pub languages: Vec<String>,
 }
 
 /// What the widget learns about the page it is on. Every field is optional and clipped.
@@ -384,6 +421,7 @@ pub struct WidgetSessionResponse {
     pub agents_online: bool,
     /// True when `token` is new (the old one was missing, expired or forged).
     pub new_visitor: bool,
+    pub availability: Availability,
 }
 
 /// A contact (a website visitor), with the context of their latest visit.
@@ -413,6 +451,15 @@ pub struct Contact {
 pub struct ConversationDetail {
     pub conversation: Conversation,
     pub contact: Contact,
+    /// Colleagues invited to the conversation; they may reply in it as well as its assignee.
+    pub participants: Vec<Participant>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct Participant {
+    pub id: AgentId,
+    pub name: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -463,6 +510,9 @@ pub struct LoginRequest {
 #[ts(export)]
 pub struct StatusRequest {
     pub status: AgentStatus,
+    /// With `away`: return my open conversations to their teams now.
+    #[serde(default)]
+    pub release: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]

@@ -16,14 +16,15 @@ use serde::{Deserialize, Serialize};
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
+use ts_rs::TS;
 
 /// Chats an agent holds at once unless their settings say otherwise.
 pub const DEFAULT_CONCURRENCY_LIMIT: u32 = 3;
 
-/// A team (department) of agents. Same shape as the ids in `ids.rs`; it lives here, without a
-/// TypeScript export, until teams reach the wire.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+/// A team (department) of agents. Same shape as the ids in `ids.rs`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, TS)]
 #[serde(transparent)]
+#[ts(export)]
 pub struct TeamId(pub String);
 
 impl TeamId {
@@ -62,7 +63,8 @@ impl fmt::Display for TeamId {
 // ---------------------------------------------------------------------------------------------
 
 /// What a routing rule looks at.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
 #[serde(rename_all = "snake_case")]
 pub enum RuleCondition {
     /// The full page URL matches this glob: `*` matches any run of characters (also none), every
@@ -95,10 +97,14 @@ impl RuleCondition {
 }
 
 /// One rule of a site: conversations that meet `condition` go to `team`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
 pub struct RoutingRule {
     pub condition: RuleCondition,
     pub team: TeamId,
+    /// A skill the conversation then requires (for a team with the `skills` strategy).
+    #[serde(default)]
+    pub skill: Option<String>,
 }
 
 /// What is known about a visitor when their conversation starts.
@@ -118,6 +124,15 @@ pub fn choose_team(rules: &[RoutingRule], facts: &VisitorFacts, default: &TeamId
         .iter()
         .find(|r| r.condition.matches(facts))
         .map_or_else(|| default.clone(), |r| r.team.clone())
+}
+
+/// The first rule, in the site's order, that matches: it names the team and possibly a
+/// required skill. `None` when no rule matches (the site's default team applies).
+pub fn matching_rule<'a>(
+    rules: &'a [RoutingRule],
+    facts: &VisitorFacts,
+) -> Option<&'a RoutingRule> {
+    rules.iter().find(|r| r.condition.matches(facts))
 }
 
 /// Whether `url` matches the glob `pattern` as a whole. `*` matches any run of characters,
@@ -174,7 +189,8 @@ fn primary_language(tag: &str) -> String {
 // ---------------------------------------------------------------------------------------------
 
 /// How a team hands its waiting conversations to its agents.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
 #[serde(rename_all = "snake_case")]
 pub enum Strategy {
     /// Nobody is assigned: agents take chats from the team's queue themselves.
@@ -189,7 +205,8 @@ pub enum Strategy {
 }
 
 /// Whether an agent can be given chats. Only `Online` agents ever are.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
 #[serde(rename_all = "snake_case")]
 pub enum Presence {
     Online,
@@ -211,8 +228,9 @@ impl Presence {
 
 /// How soon a waiting conversation is served. `Urgent > High > Normal`.
 #[derive(
-    Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+    Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, TS,
 )]
+#[ts(export)]
 #[serde(rename_all = "snake_case")]
 pub enum Priority {
     #[default]
@@ -256,7 +274,8 @@ impl AgentSnapshot {
 }
 
 /// Where a team's conversations go when it cannot serve them.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
 pub struct Overflow {
     /// The backup team.
     pub to: TeamId,
@@ -532,6 +551,7 @@ mod tests {
         RoutingRule {
             condition,
             team: team_id(team),
+            skill: None,
         }
     }
 
@@ -649,7 +669,7 @@ mod tests {
         let json = serde_json::to_string(&r).unwrap();
         assert_eq!(
             json,
-            r#"{"condition":{"attribute":{"key":"plan","value":"enterprise"}},"team":"t"}"#
+            r#"{"condition":{"attribute":{"key":"plan","value":"enterprise"}},"team":"t","skill":null}"#
         );
         let url = serde_json::to_string(&RuleCondition::UrlPattern("*/x".into())).unwrap();
         assert_eq!(url, r#"{"url_pattern":"*/x"}"#);

@@ -29,6 +29,7 @@ pub struct Inner {
     pub config: Config,
     pub tokens: VisitorTokens,
     pub limits: Limits,
+    pub router: Arc<crate::routing::Router>,
     /// Turns true when the server starts shutting down; sockets close themselves.
     pub shutdown: watch::Receiver<bool>,
     /// The site key the `/demo` page embeds, when started with `frontdesk demo`.
@@ -71,10 +72,27 @@ pub fn router(state: AppState) -> Router {
         .route("/conversations/{id}/assign", post(http::api::assign))
         .route("/conversations/{id}/resolve", post(http::api::resolve))
         .route("/conversations/{id}/reopen", post(http::api::reopen))
+        .route("/conversations/{id}/transfer", post(http::teams::transfer))
+        .route("/conversations/{id}/invite", post(http::teams::invite))
+        .route("/conversations/{id}/priority", post(http::teams::priority))
         .route(
             "/websites",
             get(http::api::websites).post(http::api::create_website),
         )
+        .route(
+            "/websites/{id}/routing",
+            get(http::teams::site_routing).put(http::teams::set_site_routing),
+        )
+        .route(
+            "/teams",
+            get(http::teams::teams).post(http::teams::create_team),
+        )
+        .route(
+            "/teams/{id}",
+            put(http::teams::update_team).delete(http::teams::delete_team),
+        )
+        .route("/agents/{id}", put(http::teams::agent_settings))
+        .route("/monitor", get(http::teams::monitor))
         .fallback(http::api_not_found);
     Router::new()
         .nest("/api/v1", api)
@@ -90,6 +108,7 @@ pub fn router(state: AppState) -> Router {
         .route("/login", get(http::pages::app))
         .route("/setup", get(http::pages::app))
         .route("/demo", get(http::pages::demo))
+        .route("/chat/{site_key}", get(http::pages::hosted_chat))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)
@@ -120,10 +139,15 @@ impl Server {
             Arc::new(RedisBus::connect(&config.redis_url).await?)
         };
         let hub = Arc::new(Hub::default());
+        let routing = Arc::new(crate::routing::Router::default());
         {
             let bus = bus.clone();
+            let routing = routing.clone();
             store.on_commit(Arc::new(move |o: &WriteOutcome| {
-                publish_outcome(bus.as_ref(), o)
+                publish_outcome(bus.as_ref(), o);
+                if o.routing {
+                    routing.poke(&o.organization_id);
+                }
             }));
         }
         // The hub hears every event on the bus, from this node and (later) from others.
@@ -152,6 +176,7 @@ impl Server {
             hub,
             tokens: VisitorTokens::new(&secret),
             limits,
+            router: routing,
             shutdown,
             demo_site_key: options.demo_site_key,
             config: config.clone(),
@@ -162,6 +187,8 @@ impl Server {
         let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
             let _ = tcp.set_nodelay(true);
         });
+        crate::routing::spawn(state.clone());
+        crate::email::spawn(state.clone());
         let app = router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
         let mut stop = state.shutdown.clone();
         let serve = tokio::spawn(async move {
@@ -203,7 +230,7 @@ fn publish_outcome(bus: &dyn Bus, o: &WriteOutcome) {
     let contact = o.conversation.contact_id.clone();
     if o.messages.is_empty() {
         bus.publish(Event::Conversation {
-            org,
+            org: org.clone(),
             contact,
             conversation: o.conversation.clone(),
         });
@@ -216,5 +243,15 @@ fn publish_outcome(bus: &dyn Bus, o: &WriteOutcome) {
                 conversation: o.conversation.clone(),
             });
         }
+    }
+    for n in &o.notices {
+        bus.publish(Event::Notice {
+            org: org.clone(),
+            agent: n.agent.clone(),
+            kind: n.kind,
+            conversation_id: o.conversation.id.clone(),
+            by_name: n.by_name.clone(),
+            text: n.text.clone(),
+        });
     }
 }

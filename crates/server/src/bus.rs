@@ -8,6 +8,7 @@
 //! in the order the node published it.
 
 use frontdesk_core::protocol::{AgentStatus, Conversation, Message, Side};
+use frontdesk_core::teams::NoticeKind;
 use frontdesk_core::{AgentId, ContactId, ConversationId, OrganizationId};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
@@ -40,6 +41,15 @@ pub enum Event {
         org: OrganizationId,
         agent: AgentId,
         status: AgentStatus,
+    },
+    /// Something about a conversation is for one agent (routed, transferred, invited).
+    Notice {
+        org: OrganizationId,
+        agent: AgentId,
+        kind: NoticeKind,
+        conversation_id: ConversationId,
+        by_name: Option<String>,
+        text: Option<String>,
     },
 }
 

@@ -42,6 +42,18 @@ pub struct Config {
     pub connection_burst_per_ip: u32,
     /// Seconds to wait for connections to finish on shutdown.
     pub shutdown_grace_secs: u64,
+    /// Seconds after an agent's last connection drops before they are set away and their
+    /// chats are returned to their teams (as each team's settings say).
+    pub agent_away_grace_secs: u64,
+    /// Milliseconds between routing passes (overflow timers, queue positions); changes also
+    /// trigger a pass at once.
+    pub routing_tick_ms: u64,
+    /// Where replies to offline messages are sent: `smtp://host:port` (plain, for a local
+    /// relay), `smtp://user:pass@host:587?tls=required` (STARTTLS) or `smtps://…:465`. Empty:
+    /// no email is sent (replies wait in the outbox until this is set).
+    pub smtp_url: String,
+    /// The From address of those emails, e.g. `Acme Support <support@acme.example>`.
+    pub email_from: String,
 }
 
 impl Default for Config {
@@ -62,6 +74,10 @@ impl Default for Config {
             connections_per_minute_per_ip: 120,
             connection_burst_per_ip: 60,
             shutdown_grace_secs: 10,
+            agent_away_grace_secs: 60,
+            routing_tick_ms: 1000,
+            smtp_url: String::new(),
+            email_from: "Frontdesk <frontdesk@localhost>".into(),
         }
     }
 }

@@ -26,7 +26,9 @@ impl ApiError {
         use ErrorCode::*;
         match self.code {
             MessageEmpty | MessageTooLong | InvalidClientId | InvalidName | InvalidEmail
-            | InvalidPassword | InvalidUrl | InvalidDomain => StatusCode::UNPROCESSABLE_ENTITY,
+            | InvalidPassword | InvalidUrl | InvalidDomain | InvalidSettings => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
             InvalidId | InvalidJson | InvalidFrame | UnsupportedVersion | HelloRequired => {
                 StatusCode::BAD_REQUEST
             }
@@ -36,7 +38,9 @@ impl ApiError {
                 StatusCode::UNAUTHORIZED
             }
             Forbidden | CsrfRejected | InvalidSetupToken => StatusCode::FORBIDDEN,
-            Conflict | AlreadyAssigned | InvalidTransition | SetupDone => StatusCode::CONFLICT,
+            Conflict | AlreadyAssigned | AgentAtCapacity | InvalidTransition | SetupDone => {
+                StatusCode::CONFLICT
+            }
             RateLimited => StatusCode::TOO_MANY_REQUESTS,
             Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             Internal => StatusCode::INTERNAL_SERVER_ERROR,
@@ -73,6 +77,10 @@ impl From<StoreError> for ApiError {
                 Self::forbidden("agents may only change their own or unassigned conversations")
             }
             StoreError::Transition(t) => Self::from(t),
+            StoreError::AtCapacity(name) => Self::new(
+                ErrorCode::AgentAtCapacity,
+                format!("{name} already has as many chats as their limit allows"),
+            ),
             StoreError::Unavailable(cause) => {
                 tracing::warn!(%cause, "storage unavailable");
                 Self::new(

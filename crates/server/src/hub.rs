@@ -236,6 +236,25 @@ impl Hub {
                     Side::Agent => self.to_visitor(contact, &f),
                 }
             }
+            Event::Notice {
+                org,
+                agent,
+                kind,
+                conversation_id,
+                by_name,
+                text,
+            } => {
+                self.to_agent(
+                    org,
+                    agent,
+                    &[frame(&ServerFrame::Notice {
+                        kind: *kind,
+                        conversation_id: conversation_id.clone(),
+                        by_name: by_name.clone(),
+                        text: text.clone(),
+                    })],
+                );
+            }
             Event::AgentStatus { org, agent, status } => {
                 let before = self.agents_online(org);
                 {
@@ -254,6 +273,43 @@ impl Hub {
                     })],
                 );
                 self.presence_changed(org, before);
+            }
+        }
+    }
+
+    /// Sends a frame to a visitor's sockets on this node.
+    pub fn send_to_visitor(&self, contact: &ContactId, f: &ServerFrame) {
+        self.to_visitor(contact, &[frame(f)]);
+    }
+
+    /// The agents with a socket on this node.
+    pub fn connected_agents(&self) -> Vec<AgentId> {
+        let g = self.lock();
+        let mut v: Vec<AgentId> = g
+            .agents
+            .values()
+            .flat_map(|l| l.iter().map(|a| a.agent.clone()))
+            .collect();
+        v.sort();
+        v.dedup();
+        v
+    }
+
+    /// How many sockets this agent has on this node.
+    pub fn agent_sockets(&self, org: &OrganizationId, agent: &AgentId) -> usize {
+        self.lock()
+            .agents
+            .get(org)
+            .map_or(0, |l| l.iter().filter(|a| &a.agent == agent).count())
+    }
+
+    fn to_agent(&self, org: &OrganizationId, agent: &AgentId, frames: &[Arc<str>]) {
+        let g = self.lock();
+        if let Some(list) = g.agents.get(org) {
+            for a in list.iter().filter(|a| &a.agent == agent) {
+                for f in frames {
+                    send(&a.conn, f);
+                }
             }
         }
     }

@@ -10,10 +10,12 @@ pub mod assets;
 pub mod bus;
 pub mod cli;
 pub mod config;
+pub mod email;
 pub mod error;
 pub mod http;
 pub mod hub;
 pub mod limits;
+pub mod routing;
 pub mod tokens;
 pub mod ws;
 

@@ -511,7 +511,30 @@ async fn admins_add_colleagues_and_roles_limit_what_agents_change() {
         .post(&format!("/api/v1/conversations/{conv}/resolve"), json!({}))
         .await;
     assert_eq!(status, 200);
-    // Everyone can still write in any conversation of their organization.
+    // An agent may not reply in a colleague's conversation, but may leave a note in it...
+    let (status, e) = agent
+        .post(
+            &format!("/api/v1/conversations/{conv}/messages"),
+            json!({"client_id":"h","text":"I can help too"}),
+        )
+        .await;
+    assert_eq!((status, e["code"].as_str()), (403, Some("forbidden")));
+    let (status, _) = agent
+        .post(
+            &format!("/api/v1/conversations/{conv}/messages"),
+            json!({"client_id":"n","text":"I know this customer","note":true}),
+        )
+        .await;
+    assert_eq!(status, 200);
+    // ...and may reply once the assignee invites them.
+    let (_, me) = agent.get("/api/v1/me").await;
+    let (status, _) = admin
+        .post(
+            &format!("/api/v1/conversations/{conv}/invite"),
+            json!({"agent_id": me["id"]}),
+        )
+        .await;
+    assert_eq!(status, 200);
     let (status, _) = agent
         .post(
             &format!("/api/v1/conversations/{conv}/messages"),

@@ -18,10 +18,12 @@
 
 mod queries;
 mod rows;
+mod teams;
 mod writer;
 
 pub use queries::*;
-pub use writer::{CommitHook, Scope, Target, WriteOp, WriteOutcome};
+pub use teams::*;
+pub use writer::{CommitHook, Notice, Scope, Target, TransferTo, WriteOp, WriteOutcome};
 
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
@@ -44,6 +46,9 @@ pub enum StoreError {
     Forbidden,
     #[error(transparent)]
     Transition(#[from] frontdesk_core::TransitionError),
+    /// The agent (named) already holds as many chats as their limit allows.
+    #[error("{0} is at their chat limit")]
+    AtCapacity(String),
     /// The database did not answer or refused the write (down, disk full, busy past the
     /// timeout). Nothing was stored; the caller may retry.
     #[error("storage unavailable: {0}")]

@@ -15,6 +15,8 @@ pub struct Website {
     pub name: String,
     pub domain: String,
     pub site_key: String,
+    /// Routing rules, hours and what to do while closed.
+    pub routing: frontdesk_core::teams::SiteRouting,
 }
 
 #[derive(sqlx::FromRow)]
@@ -25,10 +27,11 @@ struct WebsiteRow {
     name: String,
     domain: String,
     site_key: String,
+    routing: Option<String>,
 }
 
 const WEBSITE_SELECT: &str = "SELECT w.id, w.organization_id, o.name AS organization_name, w.name, \
-    w.domain, w.site_key FROM websites w JOIN organizations o ON o.id = w.organization_id";
+    w.domain, w.site_key, w.routing FROM websites w JOIN organizations o ON o.id = w.organization_id";
 
 impl From<WebsiteRow> for Website {
     fn from(r: WebsiteRow) -> Self {
@@ -39,6 +42,11 @@ impl From<WebsiteRow> for Website {
             name: r.name,
             domain: r.domain,
             site_key: r.site_key,
+            routing: r
+                .routing
+                .as_deref()
+                .and_then(|j| serde_json::from_str(j).ok())
+                .unwrap_or_default(),
         }
     }
 }
@@ -583,12 +591,13 @@ impl Store {
             let (unassigned, mine, all, uu, um, ua): (i64, i64, i64, i64, i64, i64) = sqlx::query_as(
                 "SELECT \
                  COALESCE(SUM(CASE WHEN status = 'open' THEN 1 ELSE 0 END), 0), \
-                 COALESCE(SUM(CASE WHEN status = 'assigned' AND assignee_id = $2 THEN 1 ELSE 0 END), 0), \
+                 COALESCE(SUM(CASE WHEN status = 'assigned' AND (assignee_id = $2 OR cp.agent_id IS NOT NULL) THEN 1 ELSE 0 END), 0), \
                  COUNT(*), \
                  COALESCE(SUM(CASE WHEN status = 'open' AND unread > 0 THEN 1 ELSE 0 END), 0), \
-                 COALESCE(SUM(CASE WHEN status = 'assigned' AND assignee_id = $2 AND unread > 0 THEN 1 ELSE 0 END), 0), \
+                 COALESCE(SUM(CASE WHEN status = 'assigned' AND (assignee_id = $2 OR cp.agent_id IS NOT NULL) AND unread > 0 THEN 1 ELSE 0 END), 0), \
                  COALESCE(SUM(CASE WHEN unread > 0 THEN 1 ELSE 0 END), 0) \
-                 FROM conversations WHERE organization_id = $1 AND status <> 'resolved'",
+                 FROM conversations c LEFT JOIN conversation_participants cp ON cp.conversation_id = c.id AND cp.agent_id = $2 \
+                 WHERE c.organization_id = $1 AND c.status <> 'resolved'",
             )
             .bind(org.as_str())
             .bind(me.as_str())
@@ -649,7 +658,11 @@ impl Store {
 fn tab_filter(tab: Tab) -> (&'static str, bool) {
     match tab {
         Tab::Unassigned => ("c.status = 'open' AND $2 = $2", false),
-        Tab::Mine => ("c.status = 'assigned' AND c.assignee_id = $2", true),
+        Tab::Mine => (
+            "c.status = 'assigned' AND (c.assignee_id = $2 OR EXISTS (SELECT 1 FROM conversation_participants cp \
+             WHERE cp.conversation_id = c.id AND cp.agent_id = $2))",
+            true,
+        ),
         Tab::All => ("c.status <> 'resolved' AND $2 = $2", false),
         Tab::Resolved => ("c.status = 'resolved' AND $2 = $2", false),
     }

@@ -3,6 +3,7 @@
 use frontdesk_core::protocol::{
     AgentStatus, AgentView, Contact, Conversation, Message, MessageKind, Role,
 };
+use frontdesk_core::routing::{Presence, Priority, TeamId};
 use frontdesk_core::*;
 
 #[derive(sqlx::FromRow, Debug)]
@@ -28,15 +29,26 @@ pub(crate) struct ConvRow {
     pub last_message_at: Option<i64>,
     pub created_at: i64,
     pub updated_at: i64,
+    pub team_id: Option<String>,
+    pub team_name: Option<String>,
+    pub priority: String,
+    pub offline: i64,
+    pub missed: i64,
+    pub enqueued_at: Option<i64>,
+    pub first_reply_at: Option<i64>,
+    pub assigned_at: Option<i64>,
 }
 
 pub(crate) const CONV_SELECT: &str = "SELECT c.id, c.organization_id, c.website_id, c.contact_id, \
     c.status, c.assignee_id, a.name AS assignee_name, c.last_seq, c.last_public_seq, \
     c.visitor_delivered_seq, c.visitor_read_seq, c.agent_delivered_seq, c.agent_read_seq, c.unread, \
     ct.name AS contact_name, ct.email AS contact_email, w.name AS website_name, \
-    c.last_message_preview, c.last_message_at, c.created_at, c.updated_at \
+    c.last_message_preview, c.last_message_at, c.created_at, c.updated_at, \
+    c.team_id, t.name AS team_name, c.priority, c.offline, c.missed, c.enqueued_at, \
+    c.first_reply_at, c.assigned_at \
     FROM conversations c JOIN contacts ct ON ct.id = c.contact_id \
-    JOIN websites w ON w.id = c.website_id LEFT JOIN agents a ON a.id = c.assignee_id";
+    JOIN websites w ON w.id = c.website_id LEFT JOIN agents a ON a.id = c.assignee_id \
+    LEFT JOIN teams t ON t.id = c.team_id";
 
 impl ConvRow {
     pub fn state(&self) -> ConversationState {
@@ -68,7 +80,29 @@ impl ConvRow {
             last_message_at: self.last_message_at,
             created_at: self.created_at,
             updated_at: self.updated_at,
+            team_id: self.team_id.map(TeamId),
+            team_name: self.team_name,
+            priority: parse_priority(&self.priority),
+            offline: self.offline != 0,
+            missed: self.missed != 0,
+            enqueued_at: self.enqueued_at,
         }
+    }
+}
+
+pub(crate) fn parse_priority(s: &str) -> Priority {
+    match s {
+        "urgent" => Priority::Urgent,
+        "high" => Priority::High,
+        _ => Priority::Normal,
+    }
+}
+
+pub(crate) fn priority_str(p: Priority) -> &'static str {
+    match p {
+        Priority::Urgent => "urgent",
+        Priority::High => "high",
+        Priority::Normal => "normal",
     }
 }
 
@@ -116,10 +150,15 @@ pub(crate) struct AgentRow {
     pub role: String,
     pub status: String,
     pub password_hash: String,
+    pub max_chats: i64,
+    pub skills: String,
+    pub languages: String,
+    pub online_until: i64,
 }
 
 pub(crate) const AGENT_SELECT: &str = "SELECT a.id, a.organization_id, o.name AS organization_name, \
-    a.email, a.name, a.role, a.status, a.password_hash FROM agents a \
+    a.email, a.name, a.role, a.status, a.password_hash, a.max_chats, a.skills, a.languages, \
+    a.online_until FROM agents a \
     JOIN organizations o ON o.id = a.organization_id";
 
 impl AgentRow {
@@ -131,9 +170,21 @@ impl AgentRow {
             email: self.email.clone(),
             name: self.name.clone(),
             role: Role::parse(&self.role).unwrap_or(Role::Agent),
-            status: AgentStatus::parse(&self.status).unwrap_or(AgentStatus::Away),
+            status: self.status(),
+            presence: Presence::of(self.status(), self.online_until > crate::now_ms()),
+            max_chats: self.max_chats.clamp(0, u32::MAX as i64) as u32,
+            skills: json_list(&self.skills),
+            languages: json_list(&self.languages),
         }
     }
+    pub fn status(&self) -> AgentStatus {
+        AgentStatus::parse(&self.status).unwrap_or(AgentStatus::Away)
+    }
+}
+
+/// A JSON array of strings as stored; anything else reads as empty.
+pub(crate) fn json_list(s: &str) -> Vec<String> {
+    serde_json::from_str(s).unwrap_or_default()
 }
 
 #[derive(sqlx::FromRow, Debug)]

@@ -10,6 +10,8 @@ use crate::rows::*;
 use crate::{Db, Result, StoreError, entropy, now_ms, on_db, sql};
 use frontdesk_core::conversation::AgentRef;
 use frontdesk_core::protocol::{Conversation, Message, MessageKind, Role, Side};
+use frontdesk_core::routing::{Priority, TeamId, VisitorFacts, matching_rule};
+use frontdesk_core::teams::{NoticeKind, SiteRouting};
 use frontdesk_core::*;
 use std::hash::{Hash, Hasher};
 use std::sync::{Arc, OnceLock, RwLock};
@@ -97,14 +99,79 @@ pub enum WriteOp {
         actor: AgentId,
         role: Role,
     },
-    /// Moves a read or delivered receipt forward, in `public_seq`.
+    /// Moves a read or delivered receipt forward, in `public_seq`. An agent's receipt
+    /// (`actor`) counts only if the conversation is unassigned, theirs, or they were invited:
+    /// a supervisor observing someone else's chat leaves no trace.
     Receipt {
         scope: Scope,
         conversation_id: ConversationId,
         side: Side,
         read: bool,
         public_seq: i64,
+        actor: Option<AgentId>,
     },
+    /// Routing gives a waiting conversation to `agent`. Applies only if, under the locks, the
+    /// conversation still waits in `team`'s queue and the agent is online with room; otherwise
+    /// it changes nothing (the next routing pass sees the new state).
+    Route {
+        organization_id: OrganizationId,
+        conversation_id: ConversationId,
+        team: Option<TeamId>,
+        agent: AgentRef,
+    },
+    /// Overflow: moves a conversation still waiting in `from`'s queue to `to`'s queue.
+    MoveTeam {
+        organization_id: OrganizationId,
+        conversation_id: ConversationId,
+        from: TeamId,
+        to: TeamId,
+        to_name: String,
+    },
+    /// Hands the conversation to an agent or a team, with a reason kept as an internal note.
+    Transfer {
+        scope: Scope,
+        conversation_id: ConversationId,
+        by: AgentRef,
+        role: Role,
+        to: TransferTo,
+        reason: Option<String>,
+    },
+    /// Adds a colleague to the conversation; they may then reply in it.
+    Invite {
+        scope: Scope,
+        conversation_id: ConversationId,
+        by: AgentRef,
+        role: Role,
+        agent: AgentRef,
+    },
+    /// The waiting visitor gives up and leaves the conversation as an offline message.
+    LeaveMessage {
+        scope: Scope,
+        conversation_id: ConversationId,
+    },
+    SetPriority {
+        scope: Scope,
+        conversation_id: ConversationId,
+        by: AgentRef,
+        role: Role,
+        priority: Priority,
+    },
+}
+
+/// Where a transfer goes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TransferTo {
+    Agent(AgentRef),
+    Team { id: TeamId, name: String },
+}
+
+/// Something an agent should be told about, published after commit.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Notice {
+    pub agent: AgentId,
+    pub kind: NoticeKind,
+    pub by_name: Option<String>,
+    pub text: Option<String>,
 }
 
 impl WriteOp {
@@ -125,7 +192,49 @@ impl WriteOp {
             | WriteOp::Receipt {
                 conversation_id: id,
                 ..
+            }
+            | WriteOp::Route {
+                conversation_id: id,
+                ..
+            }
+            | WriteOp::MoveTeam {
+                conversation_id: id,
+                ..
+            }
+            | WriteOp::Transfer {
+                conversation_id: id,
+                ..
+            }
+            | WriteOp::Invite {
+                conversation_id: id,
+                ..
+            }
+            | WriteOp::LeaveMessage {
+                conversation_id: id,
+                ..
+            }
+            | WriteOp::SetPriority {
+                conversation_id: id,
+                ..
             } => id.as_str(),
+        }
+    }
+
+    fn scope(&self) -> Scope {
+        match self {
+            WriteOp::Send { scope, .. }
+            | WriteOp::Act { scope, .. }
+            | WriteOp::Receipt { scope, .. }
+            | WriteOp::Transfer { scope, .. }
+            | WriteOp::Invite { scope, .. }
+            | WriteOp::LeaveMessage { scope, .. }
+            | WriteOp::SetPriority { scope, .. } => scope.clone(),
+            WriteOp::Route {
+                organization_id, ..
+            }
+            | WriteOp::MoveTeam {
+                organization_id, ..
+            } => Scope::Organization(organization_id.clone()),
         }
     }
 }
@@ -143,6 +252,11 @@ pub struct WriteOutcome {
     pub duplicate: bool,
     /// Whether anything changed.
     pub changed: bool,
+    /// Whether routing should look again: a conversation started, or its status, assignee,
+    /// team or priority changed.
+    pub routing: bool,
+    /// Agents to tell about this conversation.
+    pub notices: Vec<Notice>,
 }
 
 struct Job {
@@ -260,6 +374,239 @@ fn is_retryable(e: &str) -> bool {
         || e.contains("database is locked")
 }
 
+/// Locks an agent's row and reads whether they have room for one more chat:
+/// `(name, has_room, online_now)`. A macro so it compiles against either transaction type.
+/// Locking the agent row serializes every assignment to that agent, on one node or several,
+/// so two writers can never both see the last free slot.
+macro_rules! agent_room {
+    ($tx:ident, $agent:expr, $org:expr, $now:expr) => {{
+        let locked = sqlx::query(
+            "UPDATE agents SET max_chats = max_chats WHERE id = $1 AND organization_id = $2",
+        )
+        .bind($agent)
+        .bind($org)
+        .execute(&mut *$tx)
+        .await?
+        .rows_affected();
+        if locked == 0 {
+            return Err(StoreError::NotFound);
+        }
+        let (name, max_chats, status, online_until): (String, i64, String, i64) = sqlx::query_as(
+            "SELECT name, max_chats, status, online_until FROM agents WHERE id = $1",
+        )
+        .bind($agent)
+        .fetch_one(&mut *$tx)
+        .await?;
+        let (active,): (i64,) = sqlx::query_as(
+            "SELECT COUNT(*) FROM conversations WHERE assignee_id = $1 AND status = 'assigned'",
+        )
+        .bind($agent)
+        .fetch_one(&mut *$tx)
+        .await?;
+        (
+            name,
+            active < max_chats,
+            status == "online" && online_until > $now,
+        )
+    }};
+}
+
+/// Whether a new or returning visitor's conversation is an offline message: the site is
+/// outside its hours, or no agent of the organization is online.
+macro_rules! offline_now {
+    ($tx:ident, $routing:expr, $org:expr, $now:expr) => {{
+        if site_closed($routing, $now) {
+            true
+        } else {
+            let (n,): (i64,) = sqlx::query_as(
+                "SELECT COUNT(*) FROM agents WHERE organization_id = $1 AND status = 'online' AND online_until > $2",
+            )
+            .bind($org)
+            .bind($now)
+            .fetch_one(&mut *$tx)
+            .await?;
+            n == 0
+        }
+    }};
+}
+
+/// Whether `agent` was invited to the conversation.
+macro_rules! is_participant {
+    ($tx:ident, $conv:expr, $agent:expr) => {{
+        let r: Option<(i64,)> = sqlx::query_as(
+            "SELECT 1 FROM conversation_participants WHERE conversation_id = $1 AND agent_id = $2",
+        )
+        .bind($conv)
+        .bind($agent)
+        .fetch_optional(&mut *$tx)
+        .await?;
+        r.is_some()
+    }};
+}
+
+/// Stores a system message (everyone sees it) or, with `note`, an internal one (agents only),
+/// advancing the counters in `$seq`/`$public`.
+macro_rules! push_system {
+    ($tx:ident, $stored:ident, $conv:expr, $seq:ident, $public:ident, $text:expr, $note:expr, $now:expr) => {{
+        $seq += 1;
+        let public = if $note {
+            None
+        } else {
+            $public += 1;
+            Some($public)
+        };
+        let kind = if $note {
+            MessageKind::Note
+        } else {
+            MessageKind::System
+        };
+        $stored.push(insert_message!(
+            $tx,
+            $conv,
+            $seq,
+            public,
+            None::<&str>,
+            kind,
+            None::<&str>,
+            None::<&str>,
+            $text,
+            $now
+        ));
+    }};
+}
+
+/// Writes the routing lifecycle columns after a state change: when it (re)joined a queue, was
+/// assigned, resolved, missed, first answered; and the new assignee's last assignment time.
+macro_rules! lifecycle {
+    ($tx:ident, $conv:expr, $row:expr, $before:expr, $after:expr, $first_reply:expr, $now:expr) => {{
+        let before: &ConversationState = $before;
+        let after: &ConversationState = $after;
+        let row: &ConvRow = $row;
+        let newly_assigned = newly_assigned(before, after);
+        let status_changed = before.status != after.status;
+        let first_reply_at = if $first_reply { row.first_reply_at.or(Some($now)) } else { row.first_reply_at };
+        if status_changed || newly_assigned || first_reply_at != row.first_reply_at {
+            let enqueued_at = if after.status == ConversationStatus::Open && status_changed {
+                Some($now)
+            } else {
+                row.enqueued_at
+            };
+            let assigned_at = if newly_assigned { Some($now) } else { row.assigned_at };
+            let resolved = after.status == ConversationStatus::Resolved && status_changed;
+            let missed = if resolved {
+                row.missed != 0 || (first_reply_at.is_none() && row.offline == 0)
+            } else if status_changed && before.status == ConversationStatus::Resolved {
+                false
+            } else {
+                row.missed != 0
+            };
+            sqlx::query(
+                "UPDATE conversations SET enqueued_at = $2, assigned_at = $3, \
+                 resolved_at = CASE WHEN $4 = 1 THEN $5 ELSE resolved_at END, missed = $6, first_reply_at = $7 WHERE id = $1",
+            )
+            .bind($conv)
+            .bind(enqueued_at)
+            .bind(assigned_at)
+            .bind(resolved as i64)
+            .bind($now)
+            .bind(missed as i64)
+            .bind(first_reply_at)
+            .execute(&mut *$tx)
+            .await?;
+            if newly_assigned && let Some(a) = &after.assignee {
+                sqlx::query("UPDATE agents SET last_assigned_at = $2 WHERE id = $1")
+                    .bind(a.as_str())
+                    .bind($now)
+                    .execute(&mut *$tx)
+                    .await?;
+            }
+        }
+    }};
+}
+
+/// Writes a state change with optional system messages; returns nothing. Used by the
+/// actions that are not message sends.
+macro_rules! write_state {
+    ($tx:ident, $conv:expr, $state:expr, $seq:expr, $public:expr, $now:expr) => {{
+        let st: &ConversationState = $state;
+        sqlx::query(
+            "UPDATE conversations SET status = $2, assignee_id = $3, last_seq = $4, last_public_seq = $5, updated_at = $6 WHERE id = $1",
+        )
+        .bind($conv)
+        .bind(st.status.as_str())
+        .bind(st.assignee.as_ref().map(|a| a.as_str()))
+        .bind($seq)
+        .bind($public)
+        .bind($now)
+        .execute(&mut *$tx)
+        .await?;
+    }};
+}
+
+fn newly_assigned(before: &ConversationState, after: &ConversationState) -> bool {
+    after.status == ConversationStatus::Assigned
+        && !(before.status == ConversationStatus::Assigned && before.assignee == after.assignee)
+}
+
+/// Whether a write changed something routing looks at.
+fn routing_changed(before: &ConvRow, after: &ConvRow) -> bool {
+    before.status != after.status
+        || before.assignee_id != after.assignee_id
+        || before.team_id != after.team_id
+        || before.priority != after.priority
+        || before.offline != after.offline
+}
+
+/// The team, required skill, language, priority and offline flag of a visitor's new
+/// conversation, from the site's routing settings and what is known about the visitor.
+struct Placement {
+    team: Option<String>,
+    skill: Option<String>,
+    language: Option<String>,
+    priority: Priority,
+}
+
+fn place(
+    routing: Option<&str>,
+    attributes: &str,
+    url: Option<String>,
+    language: Option<String>,
+) -> Placement {
+    let settings: SiteRouting = routing
+        .and_then(|r| serde_json::from_str(r).ok())
+        .unwrap_or_default();
+    let attributes: std::collections::BTreeMap<String, String> =
+        serde_json::from_str(attributes).unwrap_or_default();
+    let facts = VisitorFacts {
+        url,
+        department: attributes.get("department").cloned(),
+        language: language.clone(),
+        attributes,
+    };
+    let vip = facts
+        .attributes
+        .get("vip")
+        .is_some_and(|v| v == "true" || v == "1" || v == "yes");
+    let (team, skill) = match matching_rule(&settings.rules, &facts) {
+        Some(rule) => (Some(rule.team.0.clone()), rule.skill.clone()),
+        None => (settings.default_team.map(|t| t.0), None),
+    };
+    Placement {
+        team,
+        skill,
+        language,
+        priority: Priority::for_conversation(vip, false),
+    }
+}
+
+/// Whether the site is closed (by its hours) at `now`.
+pub(crate) fn site_closed(routing: Option<&str>, now: Millis) -> bool {
+    routing
+        .and_then(|r| serde_json::from_str::<SiteRouting>(r).ok())
+        .and_then(|s| s.hours)
+        .is_some_and(|h| !h.is_open(now))
+}
+
 /// Runs a batch in one transaction. An op's own failure (not found, a refused transition) is
 /// its result and leaves no trace; a database failure aborts the whole batch.
 async fn run_batch(db: &Db, ops: &[&WriteOp]) -> Result<Vec<Result<WriteOutcome>>> {
@@ -268,7 +615,10 @@ async fn run_batch(db: &Db, ops: &[&WriteOp]) -> Result<Vec<Result<WriteOutcome>
         let mut out = Vec::with_capacity(ops.len());
         for op in ops {
             let now = now_ms();
+            // An op that is refused (forbidden, at capacity, a bad transition) fails before it
+            // writes anything but no-op locking updates, so the batch goes on without it.
             let r: Result<WriteOutcome> = async {
+                let mut created = false;
                 // Resolve the conversation, creating a visitor's first one.
                 let conv_id: String = match op {
                     WriteOp::Send {
@@ -304,33 +654,38 @@ async fn run_batch(db: &Db, ops: &[&WriteOp]) -> Result<Vec<Result<WriteOutcome>
                             Some((id,)) => id,
                             None => {
                                 let id = ConversationId::new(now, entropy());
+                                let (routing, attributes, url, language): (Option<String>, String, Option<String>, Option<String>) = sqlx::query_as(
+                                    "SELECT w.routing, ct.attributes, ct.current_url, ct.language FROM contacts ct \
+                                     JOIN websites w ON w.id = ct.website_id WHERE ct.id = $1",
+                                )
+                                .bind(contact_id.as_str())
+                                .fetch_one(&mut *tx)
+                                .await?;
+                                let p = place(routing.as_deref(), &attributes, url, language);
+                                let offline = offline_now!(tx, routing.as_deref(), organization_id.as_str(), now);
                                 sqlx::query(
-                                    "INSERT INTO conversations (id, organization_id, website_id, contact_id, status, created_at, updated_at) \
-                                     VALUES ($1, $2, $3, $4, 'open', $5, $5)",
+                                    "INSERT INTO conversations (id, organization_id, website_id, contact_id, status, created_at, updated_at, \
+                                     team_id, required_skill, language, priority, enqueued_at, offline) \
+                                     VALUES ($1, $2, $3, $4, 'open', $5, $5, $6, $7, $8, $9, $5, $10)",
                                 )
                                 .bind(id.as_str())
                                 .bind(organization_id.as_str())
                                 .bind(website_id.as_str())
                                 .bind(contact_id.as_str())
                                 .bind(now)
+                                .bind(p.team.as_deref())
+                                .bind(p.skill.as_deref())
+                                .bind(p.language.as_deref())
+                                .bind(crate::rows::priority_str(p.priority))
+                                .bind(offline as i64)
                                 .execute(&mut *tx)
                                 .await?;
+                                created = true;
                                 id.0
                             }
                         }
                     }
-                    WriteOp::Send {
-                        target: Target::Conversation(id),
-                        ..
-                    }
-                    | WriteOp::Act {
-                        conversation_id: id,
-                        ..
-                    }
-                    | WriteOp::Receipt {
-                        conversation_id: id,
-                        ..
-                    } => id.0.clone(),
+                    other => other.shard_key().to_string(),
                 };
 
                 // Lock the conversation's row: from here to commit, nobody else writes it.
@@ -346,19 +701,21 @@ async fn run_batch(db: &Db, ops: &[&WriteOp]) -> Result<Vec<Result<WriteOutcome>
                     .bind(&conv_id)
                     .fetch_one(&mut *tx)
                     .await?;
-                let scope = match op {
-                    WriteOp::Send { scope, .. } | WriteOp::Act { scope, .. } | WriteOp::Receipt { scope, .. } => scope,
-                };
-                let in_scope = match scope {
+                let in_scope = match op.scope() {
                     Scope::Organization(o) => o.as_str() == row.organization_id,
                     Scope::Contact(c) => c.as_str() == row.contact_id,
                 };
                 if !in_scope {
                     return Err(StoreError::NotFound);
                 }
+                let org = row.organization_id.clone();
+                let before = row.state();
 
                 let mut stored: Vec<Message> = Vec::new();
+                let mut notices: Vec<Notice> = Vec::new();
                 let mut changed = true;
+                let mut seq = row.last_seq;
+                let mut public = row.last_public_seq;
                 match op {
                     WriteOp::Send {
                         client_id,
@@ -382,7 +739,23 @@ async fn run_batch(db: &Db, ops: &[&WriteOp]) -> Result<Vec<Result<WriteOutcome>
                                     messages: vec![m.into()],
                                     duplicate: true,
                                     changed: false,
+                                    routing: false,
+                                    notices: Vec::new(),
                                 });
+                            }
+                        }
+                        // A reply in a conversation someone else holds: only their invited
+                        // colleagues, supervisors and admins. Notes are open to everyone.
+                        if let (MessageKind::Agent, Some(a)) = (kind, author)
+                            && before.assignee.as_ref().is_some_and(|x| x != &a.id)
+                            && before.status != ConversationStatus::Open
+                        {
+                            let (role,): (String,) = sqlx::query_as("SELECT role FROM agents WHERE id = $1")
+                                .bind(a.id.as_str())
+                                .fetch_one(&mut *tx)
+                                .await?;
+                            if Role::parse(&role) == Some(Role::Agent) && !is_participant!(tx, &conv_id, a.id.as_str()) {
+                                return Err(StoreError::Forbidden);
                             }
                         }
                         let action = match (kind, author) {
@@ -390,13 +763,27 @@ async fn run_batch(db: &Db, ops: &[&WriteOp]) -> Result<Vec<Result<WriteOutcome>
                             (MessageKind::Agent, Some(a)) => Action::AgentMessage(a.clone()),
                             _ => Action::Note,
                         };
-                        let t = row.state().apply(&action)?;
-                        let mut seq = row.last_seq;
-                        let mut public = row.last_public_seq;
-                        if let Some(sys) = &t.system_message {
-                            seq += 1;
-                            public += 1;
-                            stored.push(insert_message!(tx, &conv_id, seq, Some(public), None::<&str>, MessageKind::System, None::<&str>, None::<&str>, sys, now));
+                        let t = before.apply(&action)?;
+                        let mut after = t.state.clone();
+                        let mut system = t.system_message.clone();
+                        // Never past a limit: an agent at their limit who replies to a waiting
+                        // chat answers without taking it; a chat reopened by its visitor whose
+                        // last agent is full goes back to the queue.
+                        if newly_assigned(&before, &after)
+                            && let Some(a) = after.assignee.clone()
+                        {
+                            let (_, room, _) = agent_room!(tx, a.as_str(), org.as_str(), now);
+                            if !room {
+                                if *kind == MessageKind::Agent {
+                                    after = before.clone();
+                                    system = None;
+                                } else {
+                                    after = ConversationState::new_open();
+                                }
+                            }
+                        }
+                        if let Some(sys) = &system {
+                            push_system!(tx, stored, &conv_id, seq, public, sys, false, now);
                         }
                         seq += 1;
                         let msg_public = if kind.visible_to_visitor() {
@@ -405,7 +792,7 @@ async fn run_batch(db: &Db, ops: &[&WriteOp]) -> Result<Vec<Result<WriteOutcome>
                         } else {
                             None
                         };
-                        stored.push(insert_message!(
+                        let msg = insert_message!(
                             tx,
                             &conv_id,
                             seq,
@@ -416,7 +803,26 @@ async fn run_batch(db: &Db, ops: &[&WriteOp]) -> Result<Vec<Result<WriteOutcome>
                             author.as_ref().map(|a| a.name.as_str()),
                             text.as_str(),
                             now
-                        ));
+                        );
+                        // A reply to an offline message goes to the visitor by email too.
+                        if *kind == MessageKind::Agent
+                            && row.offline != 0
+                            && let Some(to) = row.contact_email.as_deref()
+                        {
+                            sqlx::query(
+                                "INSERT INTO email_outbox (id, organization_id, conversation_id, message_id, to_address, next_attempt_at, created_at) \
+                                 VALUES ($1, $2, $3, $4, $5, $6, $6)",
+                            )
+                            .bind(MessageId::new(now, entropy()).as_str())
+                            .bind(org.as_str())
+                            .bind(&conv_id)
+                            .bind(msg.id.as_str())
+                            .bind(to)
+                            .bind(now)
+                            .execute(&mut *tx)
+                            .await?;
+                        }
+                        stored.push(msg);
                         let (preview, preview_at) = match kind {
                             MessageKind::Visitor | MessageKind::Agent => {
                                 (Some(clip(text.as_str(), PREVIEW_BYTES)), Some(now))
@@ -453,8 +859,8 @@ async fn run_batch(db: &Db, ops: &[&WriteOp]) -> Result<Vec<Result<WriteOutcome>
                              unread = $10, last_message_preview = $11, last_message_at = $12, updated_at = $13 WHERE id = $1",
                         )
                         .bind(&conv_id)
-                        .bind(t.state.status.as_str())
-                        .bind(t.state.assignee.as_ref().map(|a| a.as_str()))
+                        .bind(after.status.as_str())
+                        .bind(after.assignee.as_ref().map(|a| a.as_str()))
                         .bind(seq)
                         .bind(public)
                         .bind(vd)
@@ -467,40 +873,237 @@ async fn run_batch(db: &Db, ops: &[&WriteOp]) -> Result<Vec<Result<WriteOutcome>
                         .bind(now)
                         .execute(&mut *tx)
                         .await?;
+                        // A visitor who comes back to a resolved chat is live again if
+                        // someone can answer now.
+                        if *kind == MessageKind::Visitor
+                            && before.status == ConversationStatus::Resolved
+                        {
+                            let (routing,): (Option<String>,) =
+                                sqlx::query_as("SELECT routing FROM websites WHERE id = $1")
+                                    .bind(&row.website_id)
+                                    .fetch_one(&mut *tx)
+                                    .await?;
+                            let offline = offline_now!(tx, routing.as_deref(), org.as_str(), now);
+                            sqlx::query("UPDATE conversations SET offline = $2 WHERE id = $1")
+                                .bind(&conv_id)
+                                .bind(offline as i64)
+                                .execute(&mut *tx)
+                                .await?;
+                        }
+                        lifecycle!(tx, &conv_id, &row, &before, &after, *kind == MessageKind::Agent, now);
                     }
                     WriteOp::Act { action, actor, role, .. } => {
-                        let state = row.state();
-                        if !frontdesk_core::conversation::permits(*role, actor, &state, action) {
+                        if !frontdesk_core::conversation::permits(*role, actor, &before, action) {
                             return Err(StoreError::Forbidden);
                         }
-                        let t = state.apply(action)?;
-                        if t.state == state && t.system_message.is_none() {
+                        let t = before.apply(action)?;
+                        let mut after = t.state.clone();
+                        if newly_assigned(&before, &after)
+                            && let Some(a) = after.assignee.clone()
+                        {
+                            let (name, room, _) = agent_room!(tx, a.as_str(), org.as_str(), now);
+                            if !room {
+                                match action {
+                                    // A reopened chat whose agent is full waits in the queue.
+                                    Action::Reopen { .. } => after = ConversationState::new_open(),
+                                    _ => return Err(StoreError::AtCapacity(name)),
+                                }
+                            }
+                            if let Action::Assign { to, by } = action
+                                && to.id != by.id
+                            {
+                                notices.push(Notice {
+                                    agent: to.id.clone(),
+                                    kind: NoticeKind::Transfer,
+                                    by_name: Some(by.name.clone()),
+                                    text: None,
+                                });
+                            }
+                        }
+                        if after == before && t.system_message.is_none() {
                             changed = false;
                         } else {
-                            let mut seq = row.last_seq;
-                            let mut public = row.last_public_seq;
                             if let Some(sys) = &t.system_message {
-                                seq += 1;
-                                public += 1;
-                                stored.push(insert_message!(tx, &conv_id, seq, Some(public), None::<&str>, MessageKind::System, None::<&str>, None::<&str>, sys, now));
+                                push_system!(tx, stored, &conv_id, seq, public, sys, false, now);
                             }
-                            sqlx::query(
-                                "UPDATE conversations SET status = $2, assignee_id = $3, last_seq = $4, last_public_seq = $5, updated_at = $6 WHERE id = $1",
-                            )
-                            .bind(&conv_id)
-                            .bind(t.state.status.as_str())
-                            .bind(t.state.assignee.as_ref().map(|a| a.as_str()))
-                            .bind(seq)
-                            .bind(public)
-                            .bind(now)
-                            .execute(&mut *tx)
-                            .await?;
+                            write_state!(tx, &conv_id, &after, seq, public, now);
+                            lifecycle!(tx, &conv_id, &row, &before, &after, false, now);
+                        }
+                    }
+                    WriteOp::Route { team, agent, .. } => {
+                        let waiting = before.status == ConversationStatus::Open
+                            && row.offline == 0
+                            && row.team_id.as_deref() == team.as_ref().map(|t| t.as_str());
+                        let (_, room, online) = if waiting {
+                            agent_room!(tx, agent.id.as_str(), org.as_str(), now)
+                        } else {
+                            (String::new(), false, false)
+                        };
+                        if !(waiting && room && online) {
+                            changed = false;
+                        } else {
+                            let after = ConversationState {
+                                status: ConversationStatus::Assigned,
+                                assignee: Some(agent.id.clone()),
+                            };
+                            push_system!(tx, stored, &conv_id, seq, public, &format!("{} joined the conversation", agent.name), false, now);
+                            write_state!(tx, &conv_id, &after, seq, public, now);
+                            lifecycle!(tx, &conv_id, &row, &before, &after, false, now);
+                            notices.push(Notice {
+                                agent: agent.id.clone(),
+                                kind: NoticeKind::Assigned,
+                                by_name: None,
+                                text: None,
+                            });
+                        }
+                    }
+                    WriteOp::MoveTeam { from, to, to_name, .. } => {
+                        let waiting = before.status == ConversationStatus::Open
+                            && row.offline == 0
+                            && row.team_id.as_deref() == Some(from.as_str());
+                        if !waiting {
+                            changed = false;
+                        } else {
+                            push_system!(tx, stored, &conv_id, seq, public, &format!("Moved to {to_name}: nobody in the first team could answer in time"), true, now);
+                            write_state!(tx, &conv_id, &before, seq, public, now);
+                            sqlx::query("UPDATE conversations SET team_id = $2, enqueued_at = $3 WHERE id = $1")
+                                .bind(&conv_id)
+                                .bind(to.as_str())
+                                .bind(now)
+                                .execute(&mut *tx)
+                                .await?;
+                        }
+                    }
+                    WriteOp::Transfer { by, role, to, reason, .. } => {
+                        let own_or_free = before.assignee.is_none() || before.assignee.as_ref() == Some(&by.id);
+                        if *role == Role::Agent && !own_or_free {
+                            return Err(StoreError::Forbidden);
+                        }
+                        if before.status == ConversationStatus::Resolved {
+                            return Err(TransitionError::Resolved.into());
+                        }
+                        let (after, target_name) = match to {
+                            TransferTo::Agent(a) => {
+                                if before.assignee.as_ref() != Some(&a.id) {
+                                    let (name, room, _) = agent_room!(tx, a.id.as_str(), org.as_str(), now);
+                                    if !room {
+                                        return Err(StoreError::AtCapacity(name));
+                                    }
+                                }
+                                (
+                                    ConversationState {
+                                        status: ConversationStatus::Assigned,
+                                        assignee: Some(a.id.clone()),
+                                    },
+                                    a.name.clone(),
+                                )
+                            }
+                            TransferTo::Team { id, name } => {
+                                sqlx::query("UPDATE conversations SET team_id = $2 WHERE id = $1")
+                                    .bind(&conv_id)
+                                    .bind(id.as_str())
+                                    .execute(&mut *tx)
+                                    .await?;
+                                (ConversationState::new_open(), name.clone())
+                            }
+                        };
+                        push_system!(tx, stored, &conv_id, seq, public, &format!("{} transferred the conversation to {}", by.name, target_name), false, now);
+                        if let Some(r) = reason.as_deref().filter(|r| !r.trim().is_empty()) {
+                            seq += 1;
+                            stored.push(insert_message!(tx, &conv_id, seq, None::<i64>, None::<&str>, MessageKind::Note, Some(by.id.as_str()), Some(by.name.as_str()), &format!("Transfer to {target_name}: {}", r.trim()), now));
+                        }
+                        write_state!(tx, &conv_id, &after, seq, public, now);
+                        // A transfer to a team starts a fresh wait in that team's queue.
+                        let forced_before = if matches!(to, TransferTo::Team { .. }) {
+                            ConversationState { status: ConversationStatus::Assigned, assignee: None }
+                        } else {
+                            before.clone()
+                        };
+                        lifecycle!(tx, &conv_id, &row, &forced_before, &after, false, now);
+                        if let TransferTo::Agent(a) = to
+                            && a.id != by.id
+                        {
+                            notices.push(Notice {
+                                agent: a.id.clone(),
+                                kind: NoticeKind::Transfer,
+                                by_name: Some(by.name.clone()),
+                                text: reason.clone().filter(|r| !r.trim().is_empty()),
+                            });
+                        }
+                    }
+                    WriteOp::Invite { by, role, agent, .. } => {
+                        let may = *role != Role::Agent
+                            || before.assignee.is_none()
+                            || before.assignee.as_ref() == Some(&by.id)
+                            || is_participant!(tx, &conv_id, by.id.as_str());
+                        if !may {
+                            return Err(StoreError::Forbidden);
+                        }
+                        let added = sqlx::query(
+                            "INSERT INTO conversation_participants (conversation_id, agent_id, added_at) VALUES ($1, $2, $3) \
+                             ON CONFLICT (conversation_id, agent_id) DO NOTHING",
+                        )
+                        .bind(&conv_id)
+                        .bind(agent.id.as_str())
+                        .bind(now)
+                        .execute(&mut *tx)
+                        .await?
+                        .rows_affected();
+                        if added == 0 {
+                            changed = false;
+                        } else {
+                            let text = if agent.id == by.id {
+                                format!("{} joined the conversation", by.name)
+                            } else {
+                                format!("{} invited {}", by.name, agent.name)
+                            };
+                            push_system!(tx, stored, &conv_id, seq, public, &text, true, now);
+                            write_state!(tx, &conv_id, &before, seq, public, now);
+                            if agent.id != by.id {
+                                notices.push(Notice {
+                                    agent: agent.id.clone(),
+                                    kind: NoticeKind::Invite,
+                                    by_name: Some(by.name.clone()),
+                                    text: None,
+                                });
+                            }
+                        }
+                    }
+                    WriteOp::LeaveMessage { .. } => {
+                        if before.status != ConversationStatus::Open || row.offline != 0 {
+                            changed = false;
+                        } else {
+                            push_system!(tx, stored, &conv_id, seq, public, "The visitor stopped waiting and left a message", true, now);
+                            write_state!(tx, &conv_id, &before, seq, public, now);
+                            sqlx::query("UPDATE conversations SET offline = 1, missed = 1 WHERE id = $1")
+                                .bind(&conv_id)
+                                .execute(&mut *tx)
+                                .await?;
+                        }
+                    }
+                    WriteOp::SetPriority { by, role, priority, .. } => {
+                        let own_or_free = before.assignee.is_none() || before.assignee.as_ref() == Some(&by.id);
+                        if *role == Role::Agent && !own_or_free {
+                            return Err(StoreError::Forbidden);
+                        }
+                        let p = crate::rows::priority_str(*priority);
+                        if row.priority == p {
+                            changed = false;
+                        } else {
+                            push_system!(tx, stored, &conv_id, seq, public, &format!("{} set the priority to {p}", by.name), true, now);
+                            write_state!(tx, &conv_id, &before, seq, public, now);
+                            sqlx::query("UPDATE conversations SET priority = $2 WHERE id = $1")
+                                .bind(&conv_id)
+                                .bind(p)
+                                .execute(&mut *tx)
+                                .await?;
                         }
                     }
                     WriteOp::Receipt {
                         side,
                         read,
                         public_seq,
+                        actor,
                         ..
                     } => {
                         let p = (*public_seq).clamp(0, row.last_public_seq);
@@ -511,7 +1114,14 @@ async fn run_batch(db: &Db, ops: &[&WriteOp]) -> Result<Vec<Result<WriteOutcome>
                         // Reading implies delivery; receipts never move back.
                         let new_delivered = delivered.max(p);
                         let new_read = if *read { was_read.max(p) } else { was_read };
-                        if new_delivered == delivered && new_read == was_read {
+                        let observer = match (side, actor) {
+                            (Side::Agent, Some(a)) => {
+                                before.assignee.as_ref().is_some_and(|x| x != a)
+                                    && !is_participant!(tx, &conv_id, a.as_str())
+                            }
+                            _ => false,
+                        };
+                        if observer || (new_delivered == delivered && new_read == was_read) {
                             changed = false;
                         } else {
                             match side {
@@ -543,20 +1153,24 @@ async fn run_batch(db: &Db, ops: &[&WriteOp]) -> Result<Vec<Result<WriteOutcome>
                         }
                     }
                 }
-                let row: ConvRow = if changed {
-                    sqlx::query_as(sql!("{CONV_SELECT} WHERE c.id = $1"))
+                let new_row: Option<ConvRow> = if changed {
+                    Some(sqlx::query_as(sql!("{CONV_SELECT} WHERE c.id = $1"))
                         .bind(&conv_id)
                         .fetch_one(&mut *tx)
-                        .await?
+                        .await?)
                 } else {
-                    row
+                    None
                 };
+                let routing = created || new_row.as_ref().is_some_and(|n| routing_changed(&row, n));
+                let row = new_row.unwrap_or(row);
                 Ok(WriteOutcome {
                     organization_id: OrganizationId(row.organization_id.clone()),
                     conversation: row.into_conversation(),
                     messages: stored,
                     duplicate: false,
                     changed,
+                    routing,
+                    notices,
                 })
             }
             .await;

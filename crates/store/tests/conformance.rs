@@ -575,6 +575,7 @@ async fn receipts_only_move_forward_and_clear_unread(s: Store) {
         side,
         read,
         public_seq,
+        actor: None,
     };
     let org = Scope::Organization(t.admin.organization_id.clone());
     let o = s

@@ -2,9 +2,18 @@
 import type { AgentId } from "./AgentId";
 import type { AgentStatus } from "./AgentStatus";
 import type { OrganizationId } from "./OrganizationId";
+import type { Presence } from "./Presence";
 import type { Role } from "./Role";
 
 /**
  * An agent, as the dashboard sees them.
  */
-export type AgentView = { id: AgentId, organization_id: OrganizationId, organization_name: string, email: string, name: string, role: Role, status: AgentStatus, };
+export type AgentView = { id: AgentId, organization_id: OrganizationId, organization_name: string, email: string, name: string, role: Role, status: AgentStatus, 
+/**
+ * `status` combined with whether they are connected now.
+ */
+presence: Presence, 
+/**
+ * Most chats routing gives them at once.
+ */
+max_chats: number, skills: Array<string>, languages: Array<string>, };

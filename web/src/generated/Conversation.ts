@@ -3,6 +3,8 @@ import type { AgentId } from "./AgentId";
 import type { ContactId } from "./ContactId";
 import type { ConversationId } from "./ConversationId";
 import type { ConversationStatus } from "./ConversationStatus";
+import type { Priority } from "./Priority";
+import type { TeamId } from "./TeamId";
 import type { WebsiteId } from "./WebsiteId";
 
 /**
@@ -28,4 +30,20 @@ agent_delivered_seq: number, agent_read_seq: number,
 /**
  * Visitor messages no agent has read yet.
  */
-unread: number, contact_name: string | null, contact_email: string | null, website_name: string, last_message_preview: string | null, last_message_at: number | null, created_at: number, updated_at: number, };
+unread: number, contact_name: string | null, contact_email: string | null, website_name: string, last_message_preview: string | null, last_message_at: number | null, created_at: number, updated_at: number, 
+/**
+ * The team whose queue it is in (or was served from); `null`: no team.
+ */
+team_id: TeamId | null, team_name: string | null, priority: Priority, 
+/**
+ * Left while nobody was available (or after giving up waiting): replies go by email.
+ */
+offline: boolean, 
+/**
+ * Ended, or turned into an offline message, without an agent's reply while live.
+ */
+missed: boolean, 
+/**
+ * When it joined its team's current queue; the wait is counted from here.
+ */
+enqueued_at: number | null, };

@@ -6,6 +6,8 @@ import type { Conversation } from "./Conversation";
 import type { ConversationId } from "./ConversationId";
 import type { ErrorCode } from "./ErrorCode";
 import type { Message } from "./Message";
+import type { NoticeKind } from "./NoticeKind";
+import type { QueueStatus } from "./QueueStatus";
 import type { Side } from "./Side";
 import type { VisitorConversation } from "./VisitorConversation";
 
@@ -24,4 +26,12 @@ agent: AgentView | null, agents_online: boolean,
 /**
  * The server pings this often; a client that hears nothing for two intervals reconnects.
  */
-heartbeat_ms: number, } | { "type": "message", message: Message, } | { "type": "ack", client_id: string, message: Message, } | { "type": "synced", conversation_id: ConversationId, last_seq: number, } | { "type": "conversation", conversation: Conversation, } | { "type": "visitor_conversation", conversation: VisitorConversation, } | { "type": "typing", conversation_id: ConversationId, side: Side, name: string | null, typing: boolean, } | { "type": "presence", agents_online: boolean, } | { "type": "agent_status", agent_id: AgentId, status: AgentStatus, } | { "type": "error", code: ErrorCode, message: string, client_id: string | null, } | { "type": "pong" };
+heartbeat_ms: number, } | { "type": "message", message: Message, } | { "type": "ack", client_id: string, message: Message, } | { "type": "synced", conversation_id: ConversationId, last_seq: number, } | { "type": "conversation", conversation: Conversation, } | { "type": "visitor_conversation", conversation: VisitorConversation, } | { "type": "typing", conversation_id: ConversationId, side: Side, name: string | null, typing: boolean, } | { "type": "presence", agents_online: boolean, } | { "type": "queue", status: QueueStatus, } | { "type": "notice", kind: NoticeKind, conversation_id: ConversationId, 
+/**
+ * Who did it; `null` for routing.
+ */
+by_name: string | null, 
+/**
+ * The transfer reason, if one was given.
+ */
+text: string | null, } | { "type": "agent_status", agent_id: AgentId, status: AgentStatus, } | { "type": "error", code: ErrorCode, message: string, client_id: string | null, } | { "type": "pong" };

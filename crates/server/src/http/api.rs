@@ -89,9 +89,11 @@ pub async fn conversation(
         .contact(&c.contact_id)
         .await?
         .ok_or_else(ApiError::not_found)?;
+    let participants = s.store.participants(&c.id).await?;
     Ok(Json(ConversationDetail {
         conversation: c,
         contact,
+        participants,
     }))
 }
 

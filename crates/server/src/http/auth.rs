@@ -172,10 +172,33 @@ pub async fn set_status(
         agent: a.id.clone(),
         status: req.status,
     });
-    Ok(Json(AgentView {
-        status: req.status,
-        ..a
-    }))
+    // Going away may hand the agent's chats back: all of them when they ask, otherwise as
+    // each team's `away_action` says.
+    if req.status == frontdesk_core::protocol::AgentStatus::Away {
+        let me = frontdesk_core::conversation::AgentRef {
+            id: a.id.clone(),
+            name: a.name.clone(),
+        };
+        crate::routing::release(&s, &a.organization_id, &me, req.release).await?;
+    }
+    s.router.poke(&a.organization_id);
+    let a = s
+        .store
+        .agent(&a.id)
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    Ok(Json(a))
+}
+
+/// Supervisors and admins.
+pub fn require_supervisor(a: &AgentView) -> ApiResult<()> {
+    if a.role == Role::Agent {
+        Err(ApiError::forbidden(
+            "only supervisors and admins may do this",
+        ))
+    } else {
+        Ok(())
+    }
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@ pub mod auth;
 pub mod health;
 pub mod pages;
 pub mod setup;
+pub mod teams;
 pub mod widget;
 
 use crate::error::ApiError;

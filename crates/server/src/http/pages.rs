@@ -51,6 +51,65 @@ pub async fn demo(State(s): State<AppState>, headers: HeaderMap) -> Response {
     res
 }
 
+/// A page of its own for one site's chat: the link in an email reply opens it, with the
+/// visitor's token in the fragment (never sent to the server in a request line or a log).
+pub async fn hosted_chat(
+    State(s): State<AppState>,
+    Path(key): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let site = match s.store.website_by_key(&key).await {
+        Ok(Some(w)) if key.len() <= 64 => w,
+        Ok(_) => return (StatusCode::NOT_FOUND, "No website has this key.").into_response(),
+        Err(_) => {
+            return (StatusCode::SERVICE_UNAVAILABLE, "Try again in a moment.").into_response();
+        }
+    };
+    let snippet = super::setup::snippet(&super::base_url(&s.config, &headers), &site.site_key);
+    let html = CHAT_PAGE
+        .replace("{{TITLE}}", &escape_html(&site.name))
+        .replace("{{SNIPPET}}", &snippet);
+    let mut res = Html(html).into_response();
+    res.headers_mut().insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("default-src 'self'; style-src 'self' 'unsafe-inline'; frame-src 'self'; connect-src 'self'"),
+    );
+    res.headers_mut().insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    res
+}
+
+fn escape_html(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&#39;")
+}
+
+const CHAT_PAGE: &str = r#"<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="referrer" content="no-referrer">
+<title>Chat with {{TITLE}}</title>
+<style>
+  body { margin: 0; font: 16px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: #1f2937; background: #f1f5f9; }
+  main { max-width: 560px; margin: 0 auto; padding: 48px 24px; }
+  h1 { font-size: 24px; margin: 0 0 8px; }
+</style>
+</head>
+<body>
+<main><h1>{{TITLE}}</h1><p>Your conversation opens in the chat window.</p></main>
+<script src="/widget/chat.js"></script>
+{{SNIPPET}}
+</body>
+</html>
+"#;
+
 const DEMO_PAGE: &str = r#"<!doctype html>
 <html lang="en">
 <head>

@@ -8,6 +8,7 @@ use axum::Json;
 use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, header};
 use frontdesk_core::protocol::{PageContext, WidgetSessionRequest, WidgetSessionResponse};
+use frontdesk_core::teams::{Availability, SiteRouting};
 use frontdesk_core::{ErrorCode, MAX_URL_BYTES, clip};
 use frontdesk_store::{VisitContext, now_ms};
 use std::net::SocketAddr;
@@ -110,9 +111,26 @@ pub async fn session(
         contact_id: contact.id,
         website_name: site.name,
         organization_name: site.organization_name,
-        agents_online: s.hub.agents_online(&site.organization_id),
+        agents_online: s.hub.agents_online(&site.organization_id)
+            || s.store.agents_online(&site.organization_id, now).await?,
         new_visitor,
+        availability: availability(&site.routing, now),
     }))
+}
+
+/// Whether the site is open now and, if not, when it opens.
+pub fn availability(r: &SiteRouting, now: frontdesk_core::Millis) -> Availability {
+    let open = r.hours.as_ref().is_none_or(|h| h.is_open(now));
+    Availability {
+        open,
+        next_open_at: if open {
+            None
+        } else {
+            r.hours.as_ref().and_then(|h| h.next_open(now))
+        },
+        when_closed: r.when_closed,
+        timezone: r.hours.as_ref().map(|h| h.timezone.name().to_owned()),
+    }
 }
 
 #[cfg(test)]

@@ -49,6 +49,12 @@ async fn serve(s: AppState, mut socket: WebSocket, me: AgentView) {
     let (conn, outbox) = s.hub.new_conn();
     s.hub
         .add_agent(&me.organization_id, &me.id, me.status, conn.clone());
+    crate::routing::agent_connected(&s, &me.organization_id, &me.id).await;
+    // Coming back may have ended an automatic away.
+    let me = match s.store.agent(&me.id).await {
+        Ok(Some(a)) => a,
+        _ => me,
+    };
     let welcome = ServerFrame::Welcome {
         v: PROTOCOL_VERSION,
         side: Side::Agent,
@@ -65,6 +71,7 @@ async fn serve(s: AppState, mut socket: WebSocket, me: AgentView) {
         Box::pin(super::run(&s, &mut socket, &conn, outbox, &mut a)).await;
     }
     s.hub.remove_agent(&me.organization_id, conn.id);
+    crate::routing::agent_disconnected(&s, &me.organization_id, &me.id).await;
 }
 
 impl Agent {
@@ -120,6 +127,18 @@ impl Handler for Agent {
                     typing,
                 } => {
                     let c = self.conversation(&conversation_id).await?;
+                    // Someone observing another agent's chat stays invisible to the visitor.
+                    if c.assignee_id.as_ref().is_some_and(|x| x != &self.me.id)
+                        && !self
+                            .state
+                            .store
+                            .participants(&conversation_id)
+                            .await?
+                            .iter()
+                            .any(|p| p.id == self.me.id)
+                    {
+                        return Ok(());
+                    }
                     self.state.bus.publish(Event::Typing {
                         org: self.me.organization_id.clone(),
                         contact: c.contact_id,
@@ -145,13 +164,14 @@ impl Handler for Agent {
                             side: Side::Agent,
                             read: is_read,
                             public_seq,
+                            actor: Some(self.me.id.clone()),
                         })
                         .await?;
                 }
-                ClientFrame::SetContact { .. } => {
+                ClientFrame::SetContact { .. } | ClientFrame::LeaveMessage { .. } => {
                     return Err(Stop::Client(ApiError::new(
                         ErrorCode::InvalidFrame,
-                        "set_contact is for visitors",
+                        "set_contact and leave_message are for visitors",
                     )));
                 }
                 ClientFrame::Ping => {

@@ -101,7 +101,13 @@ async fn serve(s: AppState, mut socket: WebSocket) {
         agents_online: s.hub.agents_online(&org),
         heartbeat_ms: s.config.heartbeat_secs * 1000,
     };
-    if send(&mut socket, &welcome).await {
+    let queued = latest
+        .as_ref()
+        .and_then(|c| s.router.status_of(&c.id))
+        .map(|status| ServerFrame::Queue { status });
+    if send(&mut socket, &welcome).await
+        && (queued.is_none() || send(&mut socket, queued.as_ref().unwrap_or(&welcome)).await)
+    {
         let mut v = Visitor {
             state: s.clone(),
             org,
@@ -241,6 +247,7 @@ impl Handler for Visitor {
                             side: Side::Visitor,
                             read: is_read,
                             public_seq,
+                            actor: None,
                         })
                         .await?;
                 }
@@ -266,6 +273,16 @@ impl Handler for Visitor {
                             conversation: c,
                         });
                     }
+                }
+                ClientFrame::LeaveMessage { conversation_id } => {
+                    self.owns(&conversation_id).await?;
+                    self.state
+                        .store
+                        .write(WriteOp::LeaveMessage {
+                            scope: Scope::Contact(self.contact.clone()),
+                            conversation_id,
+                        })
+                        .await?;
                 }
                 ClientFrame::Ping => {
                     send(socket, &ServerFrame::Pong).await;

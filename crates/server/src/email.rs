@@ -1,0 +1,126 @@
+//! The email adapter: sends agents' replies to offline messages over SMTP (lettre).
+//!
+//! The writer puts each such reply in the `email_outbox` table in the same transaction that
+//! stores it, so a reply that was acknowledged is never lost for email either. This loop sends
+//! what is due, marks it sent, and retries failures with a growing delay (up to
+//! [`MAX_ATTEMPTS`]). With `smtp_url` empty nothing is sent and the outbox keeps the mail.
+
+use crate::AppState;
+use frontdesk_store::{EmailJob, now_ms};
+use lettre::message::{Mailbox, header::ContentType};
+use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use std::time::Duration;
+
+/// Attempts before a mail is given up on (the last error stays in the outbox row).
+pub const MAX_ATTEMPTS: i64 = 8;
+const POLL: Duration = Duration::from_millis(500);
+/// How long the link in an email keeps working.
+const LINK_DAYS: i64 = 30;
+
+pub fn spawn(s: AppState) {
+    if s.config.smtp_url.is_empty() {
+        tracing::info!(
+            "smtp_url is not set: replies to offline messages are kept in the outbox, not emailed"
+        );
+        return;
+    }
+    let transport = match AsyncSmtpTransport::<Tokio1Executor>::from_url(&s.config.smtp_url) {
+        Ok(b) => b.timeout(Some(Duration::from_secs(20))).build(),
+        Err(e) => {
+            tracing::error!(error = %e, "smtp_url is not valid; no email will be sent");
+            return;
+        }
+    };
+    let from: Mailbox = match s.config.email_from.parse() {
+        Ok(m) => m,
+        Err(e) => {
+            tracing::error!(error = %e, "email_from is not a valid address; no email will be sent");
+            return;
+        }
+    };
+    tokio::spawn(async move {
+        let mut stop = s.shutdown.clone();
+        loop {
+            tokio::select! {
+                _ = tokio::time::sleep(POLL) => {}
+                _ = stop.wait_for(|v| *v) => break,
+            }
+            let jobs = match s.store.due_emails(now_ms(), 20).await {
+                Ok(j) => j,
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot read the email outbox");
+                    continue;
+                }
+            };
+            for job in jobs {
+                let result = match compose(&s, &from, &job) {
+                    Ok(m) => transport
+                        .send(m)
+                        .await
+                        .map(|_| ())
+                        .map_err(|e| e.to_string()),
+                    Err(e) => Err(e),
+                };
+                let r = match result {
+                    Ok(()) => s.store.email_sent(&job.id, now_ms()).await,
+                    Err(e) => {
+                        let attempts = job.attempts + 1;
+                        tracing::warn!(error = %e, attempts, to = %job.to_address, "email not sent");
+                        let next = if attempts >= MAX_ATTEMPTS {
+                            i64::MAX
+                        } else {
+                            now_ms() + 5_000 * (1 << attempts.min(10))
+                        };
+                        s.store.email_failed(&job.id, next, &e).await
+                    }
+                };
+                if let Err(e) = r {
+                    tracing::warn!(error = %e, "cannot update the email outbox");
+                }
+            }
+        }
+    });
+}
+
+/// The link that brings the visitor back to their conversation, signed in as themselves.
+pub fn chat_link(s: &AppState, job: &EmailJob) -> String {
+    let token = s.tokens.issue(
+        &job.contact_id,
+        &job.website_id,
+        now_ms() + LINK_DAYS * 86_400_000,
+    );
+    let base = if s.config.public_url.is_empty() {
+        format!("http://{}", s.config.listen)
+    } else {
+        s.config.public_url.trim_end_matches('/').to_owned()
+    };
+    format!("{base}/chat/{}#token={token}", job.site_key)
+}
+
+fn compose(s: &AppState, from: &Mailbox, job: &EmailJob) -> Result<Message, String> {
+    let to: Mailbox = job
+        .to_address
+        .parse()
+        .map_err(|e| format!("bad recipient: {e}"))?;
+    let author = job.author_name.as_deref().unwrap_or("The team");
+    // The agent's name in front of the configured address, as help desks do.
+    let from = Mailbox::new(
+        Some(format!("{author} ({})", job.organization_name)),
+        from.email.clone(),
+    );
+    let body = format!(
+        "{text}\n\n— {author}, {org}\n\nContinue the conversation: {link}\n\n\
+         You are receiving this because you left a message on {site}.\n",
+        text = job.text,
+        org = job.organization_name,
+        link = chat_link(s, job),
+        site = job.website_name,
+    );
+    Message::builder()
+        .from(from)
+        .to(to)
+        .subject(format!("Re: your message to {}", job.website_name))
+        .header(ContentType::TEXT_PLAIN)
+        .body(body)
+        .map_err(|e| e.to_string())
+}
