@@ -280,6 +280,7 @@ pub struct Overflow {
     /// The backup team.
     pub to: TeamId,
     /// Move a conversation that has waited this long (since `enqueued_at`).
+    #[ts(type = "number | null")]
     pub after_ms: Option<i64>,
     /// Move a conversation at once when every online member of the team is at their limit.
     pub when_full: bool,

@@ -271,7 +271,7 @@ impl Store {
 
     pub async fn set_agent_status(&self, id: &AgentId, status: AgentStatus) -> Result<()> {
         on_db!(&self.db, |p| {
-            let n = sqlx::query("UPDATE agents SET status = $2 WHERE id = $1")
+            let n = sqlx::query("UPDATE agents SET status = $2, auto_away = 0 WHERE id = $1")
                 .bind(id.as_str())
                 .bind(status.as_str())
                 .execute(p)

@@ -315,24 +315,31 @@ impl Store {
     pub async fn renew_presence(&self, agents: &[AgentId], until: Millis) -> Result<Vec<AgentId>> {
         let mut back = Vec::new();
         for a in agents {
+            // Two single statements, no read-then-write transaction: on SQLite (WAL) a
+            // transaction that reads before it writes can fail at once with "busy" when
+            // another connection committed in between.
             let came_back: bool = on_db!(&self.db, |p| {
-                let mut tx = p.begin().await?;
-                let r: Option<(i64,)> =
-                    sqlx::query_as("SELECT auto_away FROM agents WHERE id = $1")
-                        .bind(a.as_str())
-                        .fetch_optional(&mut *tx)
-                        .await?;
-                let auto = r.is_some_and(|(x,)| x != 0);
-                sqlx::query(
-                    "UPDATE agents SET online_until = $2, \
-                     status = CASE WHEN auto_away = 1 THEN 'online' ELSE status END, auto_away = 0 WHERE id = $1",
+                let plain = sqlx::query(
+                    "UPDATE agents SET online_until = $2 WHERE id = $1 AND auto_away = 0",
                 )
                 .bind(a.as_str())
                 .bind(until)
-                .execute(&mut *tx)
-                .await?;
-                tx.commit().await?;
-                auto
+                .execute(p)
+                .await?
+                .rows_affected();
+                if plain > 0 {
+                    false
+                } else {
+                    sqlx::query(
+                        "UPDATE agents SET online_until = $2, status = 'online', auto_away = 0 WHERE id = $1 AND auto_away = 1",
+                    )
+                    .bind(a.as_str())
+                    .bind(until)
+                    .execute(p)
+                    .await?
+                    .rows_affected()
+                        > 0
+                }
             });
             if came_back {
                 back.push(a.clone());

@@ -433,14 +433,14 @@ macro_rules! offline_now {
 /// Whether `agent` was invited to the conversation.
 macro_rules! is_participant {
     ($tx:ident, $conv:expr, $agent:expr) => {{
-        let r: Option<(i64,)> = sqlx::query_as(
-            "SELECT 1 FROM conversation_participants WHERE conversation_id = $1 AND agent_id = $2",
+        let (n,): (i64,) = sqlx::query_as(
+            "SELECT COUNT(*) FROM conversation_participants WHERE conversation_id = $1 AND agent_id = $2",
         )
         .bind($conv)
         .bind($agent)
-        .fetch_optional(&mut *$tx)
+        .fetch_one(&mut *$tx)
         .await?;
-        r.is_some()
+        n > 0
     }};
 }
 

@@ -50,7 +50,201 @@ conformance!(
     receipts_only_move_forward_and_clear_unread,
     inbox_tabs_counts_and_cursor_pages,
     agents_change_only_their_own_or_unassigned_conversations,
+    concurrent_routing_and_taking_never_assign_twice_or_past_a_limit,
+    transfers_invites_and_observers,
 );
+
+/// Many conversations, three agents with a limit of two, and a storm of concurrent routing
+/// assignments and takes for random pairs. On PostgreSQL the writer runs several shards, each
+/// its own transaction on its own connection, exactly as several nodes would: only the row
+/// locks keep the invariants.
+async fn concurrent_routing_and_taking_never_assign_twice_or_past_a_limit(s: Store) {
+    let t = tenant(&s, "a").await;
+    let org = t.admin.organization_id.clone();
+    let mut agents = vec![t.admin.clone(), t.agent.clone()];
+    agents.push(
+        s.create_agent(&NewAgent {
+            organization_id: org.clone(),
+            email: Email::parse("third@a.test").unwrap(),
+            name: Name::parse("Third").unwrap(),
+            password_hash: "hash".into(),
+            role: Role::Agent,
+        })
+        .await
+        .unwrap(),
+    );
+    for a in &agents {
+        s.set_agent_settings(&org, &a.id, a.role, 2, &[], &[])
+            .await
+            .unwrap();
+        s.set_agent_status(&a.id, AgentStatus::Online)
+            .await
+            .unwrap();
+    }
+    let ids: Vec<AgentId> = agents.iter().map(|a| a.id.clone()).collect();
+    s.renew_presence(&ids, now_ms() + 60_000).await.unwrap();
+    let mut convs = Vec::new();
+    for i in 0..12 {
+        let v = visitor(&s, &t).await;
+        let c = s
+            .write(visitor_send(&t, &v, &format!("v{i}"), "Hi"))
+            .await
+            .unwrap()
+            .conversation
+            .id;
+        convs.push(c);
+    }
+    let mut tasks = Vec::new();
+    for round in 0..6usize {
+        for (i, c) in convs.iter().enumerate() {
+            let a = &agents[(i + round) % agents.len()];
+            let who = AgentRef {
+                id: a.id.clone(),
+                name: a.name.clone(),
+            };
+            let op = if (i + round) % 2 == 0 {
+                WriteOp::Route {
+                    organization_id: org.clone(),
+                    conversation_id: c.clone(),
+                    team: None,
+                    agent: who,
+                }
+            } else {
+                WriteOp::Act {
+                    scope: Scope::Organization(org.clone()),
+                    conversation_id: c.clone(),
+                    action: Action::Take(who),
+                    actor: a.id.clone(),
+                    role: a.role,
+                }
+            };
+            let s = s.clone();
+            tasks.push(tokio::spawn(async move { s.write(op).await }));
+        }
+    }
+    let mut ok = 0;
+    for task in tasks {
+        match task.await.unwrap() {
+            Ok(o) if o.changed => ok += 1,
+            Ok(_)
+            | Err(StoreError::AtCapacity(_))
+            | Err(StoreError::Transition(TransitionError::AlreadyAssigned)) => {}
+            Err(e) => panic!("unexpected: {e:?}"),
+        }
+    }
+    // Exactly the six slots were filled, each chat at most once, nobody past their limit.
+    assert_eq!(ok, 6, "three agents with two slots each");
+    let mut per_agent = std::collections::BTreeMap::new();
+    for c in &convs {
+        let conv = s.conversation(&org, c).await.unwrap().unwrap();
+        let joined = s
+            .messages(c, 0, 100, false)
+            .await
+            .unwrap()
+            .items
+            .iter()
+            .filter(|m| m.kind == MessageKind::System && m.text.contains("joined"))
+            .count();
+        match &conv.assignee_id {
+            Some(a) => {
+                assert_eq!(joined, 1, "assigned once");
+                *per_agent.entry(a.clone()).or_insert(0) += 1;
+            }
+            None => assert_eq!(joined, 0),
+        }
+    }
+    assert!(per_agent.values().all(|&n| n <= 2), "{per_agent:?}");
+    assert_eq!(per_agent.values().sum::<i32>(), 6);
+}
+
+async fn transfers_invites_and_observers(s: Store) {
+    let t = tenant(&s, "a").await;
+    let org = t.admin.organization_id.clone();
+    let v = visitor(&s, &t).await;
+    let conv = s
+        .write(visitor_send(&t, &v, "v1", "Hi"))
+        .await
+        .unwrap()
+        .conversation
+        .id;
+    let admin = agent_ref(&t);
+    let bob = AgentRef {
+        id: t.agent.id.clone(),
+        name: t.agent.name.clone(),
+    };
+    let scope = Scope::Organization(org.clone());
+    s.write(WriteOp::Act {
+        scope: scope.clone(),
+        conversation_id: conv.clone(),
+        action: Action::Take(admin.clone()),
+        actor: admin.id.clone(),
+        role: Role::Admin,
+    })
+    .await
+    .unwrap();
+    // Bob observes: his receipts leave no trace on the admin's chat.
+    let seen = s
+        .write(WriteOp::Receipt {
+            scope: scope.clone(),
+            conversation_id: conv.clone(),
+            side: Side::Agent,
+            read: true,
+            public_seq: 2,
+            actor: Some(bob.id.clone()),
+        })
+        .await
+        .unwrap();
+    assert!(!seen.changed);
+    assert_eq!(seen.conversation.agent_read_seq, 0);
+    // Bob cannot reply yet; once invited he can, and he is told.
+    let reply = |cid: &str| WriteOp::Send {
+        scope: scope.clone(),
+        target: Target::Conversation(conv.clone()),
+        client_id: Some(ClientId::parse(cid).unwrap()),
+        kind: MessageKind::Agent,
+        author: Some(bob.clone()),
+        text: MessageText::parse("Hello from Bob").unwrap(),
+    };
+    assert!(matches!(
+        s.write(reply("b1")).await,
+        Err(StoreError::Forbidden)
+    ));
+    let inv = s
+        .write(WriteOp::Invite {
+            scope: scope.clone(),
+            conversation_id: conv.clone(),
+            by: admin.clone(),
+            role: Role::Admin,
+            agent: bob.clone(),
+        })
+        .await
+        .unwrap();
+    assert_eq!(inv.notices.len(), 1);
+    assert_eq!(inv.messages[0].kind, MessageKind::Note);
+    assert_eq!(s.participants(&conv).await.unwrap().len(), 1);
+    s.write(reply("b2")).await.unwrap();
+    // A transfer to Bob with a reason: a system message, the reason as a note, a notice.
+    let tr = s
+        .write(WriteOp::Transfer {
+            scope: scope.clone(),
+            conversation_id: conv.clone(),
+            by: admin.clone(),
+            role: Role::Admin,
+            to: TransferTo::Agent(bob.clone()),
+            reason: Some("billing question".into()),
+        })
+        .await
+        .unwrap();
+    assert_eq!(tr.conversation.assignee_id.as_ref(), Some(&bob.id));
+    let kinds: Vec<MessageKind> = tr.messages.iter().map(|m| m.kind).collect();
+    assert_eq!(kinds, vec![MessageKind::System, MessageKind::Note]);
+    assert!(tr.messages[1].text.contains("billing question"));
+    assert_eq!(tr.notices[0].agent, bob.id);
+    // Seq stays gap-free through all of it.
+    let all = s.messages(&conv, 0, 100, false).await.unwrap().items;
+    let seqs: Vec<i64> = all.iter().map(|m| m.seq).collect();
+    assert_eq!(seqs, (1..=all.len() as i64).collect::<Vec<_>>());
+}
 
 async fn agents_change_only_their_own_or_unassigned_conversations(s: Store) {
     let t = tenant(&s, "a").await;

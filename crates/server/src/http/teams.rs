@@ -305,9 +305,9 @@ pub async fn set_site_routing(
         }
     }
     check_hours(&r.hours, "the site's")?;
-    if !(10..=86_400).contains(&r.offer_offline_after_secs) {
+    if !(5..=86_400).contains(&r.offer_offline_after_secs) {
         return Err(invalid(
-            "offer to leave a message after 10 seconds to 24 hours of waiting",
+            "offer to leave a message after 5 seconds to 24 hours of waiting",
         ));
     }
     s.store

@@ -171,6 +171,27 @@ impl Browser {
         (status, r.json().await.unwrap_or(Value::Null))
     }
 
+    pub async fn put(&mut self, path: &str, body: Value) -> (u16, Value) {
+        let r = self
+            .req(reqwest::Method::PUT, path)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        let status = r.status().as_u16();
+        (status, r.json().await.unwrap_or(Value::Null))
+    }
+
+    pub async fn delete(&mut self, path: &str) -> (u16, Value) {
+        let r = self
+            .req(reqwest::Method::DELETE, path)
+            .send()
+            .await
+            .unwrap();
+        let status = r.status().as_u16();
+        (status, r.json().await.unwrap_or(Value::Null))
+    }
+
     fn keep_cookie(&mut self, r: &reqwest::Response) {
         if let Some(v) = r.headers().get("set-cookie").and_then(|v| v.to_str().ok())
             && let Some(kv) = v.split(';').next()
@@ -318,6 +339,9 @@ impl Client {
             match m {
                 Some(Ok(WsMessage::Text(t))) => {
                     let f: ServerFrame = serde_json::from_str(&t).unwrap();
+                    if std::env::var("FD_TRACE").is_ok() {
+                        eprintln!("<< {t}");
+                    }
                     self.seen.push(f.clone());
                     return Some(f);
                 }
