@@ -9,6 +9,20 @@ command -v cargo-nextest >/dev/null 2>&1 || cargo install cargo-nextest --locked
 
 step() { printf '\n== %s\n' "$*"; }
 
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else
+    echo "test: need root to run: $*" >&2
+    return 1
+  fi
+}
+
+# The email tests send through a real SMTP server: Debian's aiosmtpd, run by the system Python.
+if ! /usr/bin/python3 -c 'import aiosmtpd' >/dev/null 2>&1; then
+  step "installing the local SMTP server for the email tests (apt: python3-aiosmtpd)"
+  as_root apt-get update
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends python3 python3-aiosmtpd
+fi
+
 step "web: install and build (type-checked, budget-checked)"
 (cd web && npm ci --no-audit --no-fund --loglevel=error && npm run build)
 

@@ -34,6 +34,9 @@ pub struct Inner {
     pub shutdown: watch::Receiver<bool>,
     /// The site key the `/demo` page embeds, when started with `frontdesk demo`.
     pub demo_site_key: Option<String>,
+    /// Where people reach this server, for links in emails: `public_url`, or else the address
+    /// actually bound.
+    pub base_url: String,
 }
 
 impl Deref for AppState {
@@ -170,6 +173,18 @@ impl Server {
         let limits = Limits::new(&config);
         limits.spawn_janitor();
         let (shutdown_tx, shutdown) = watch::channel(false);
+        let listener = tokio::net::TcpListener::bind(config.listen).await?;
+        let addr = listener.local_addr()?;
+        let base_url = if config.public_url.is_empty() {
+            if !config.smtp_url.is_empty() {
+                tracing::warn!(
+                    "smtp_url is set but public_url is not: links in emails will point at {addr}, which visitors may not reach"
+                );
+            }
+            format!("http://{addr}")
+        } else {
+            config.public_url.trim_end_matches('/').to_owned()
+        };
         let state = AppState(Arc::new(Inner {
             store,
             bus,
@@ -180,9 +195,8 @@ impl Server {
             shutdown,
             demo_site_key: options.demo_site_key,
             config: config.clone(),
+            base_url,
         }));
-        let listener = tokio::net::TcpListener::bind(config.listen).await?;
-        let addr = listener.local_addr()?;
         // Chat frames are small and latency matters: no Nagle delay.
         let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
             let _ = tcp.set_nodelay(true);

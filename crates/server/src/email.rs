@@ -89,12 +89,7 @@ pub fn chat_link(s: &AppState, job: &EmailJob) -> String {
         &job.website_id,
         now_ms() + LINK_DAYS * 86_400_000,
     );
-    let base = if s.config.public_url.is_empty() {
-        format!("http://{}", s.config.listen)
-    } else {
-        s.config.public_url.trim_end_matches('/').to_owned()
-    };
-    format!("{base}/chat/{}#token={token}", job.site_key)
+    format!("{}/chat/{}#token={token}", s.base_url, job.site_key)
 }
 
 fn compose(s: &AppState, from: &Mailbox, job: &EmailJob) -> Result<Message, String> {
@@ -117,6 +112,7 @@ fn compose(s: &AppState, from: &Mailbox, job: &EmailJob) -> Result<Message, Stri
         site = job.website_name,
     );
     Message::builder()
+        .message_id(None)
         .from(from)
         .to(to)
         .subject(format!("Re: your message to {}", job.website_name))

@@ -1,6 +1,7 @@
 // The typed REST client for the dashboard (docs/api.md). Bodies and replies are the generated
 // wire types; every failure becomes an ApiError carrying the problem's stable `code` and `detail`.
 
+import type { AgentSettingsRequest } from "../generated/AgentSettingsRequest";
 import type { AgentStatus } from "../generated/AgentStatus";
 import type { AgentView } from "../generated/AgentView";
 import type { AssignRequest } from "../generated/AssignRequest";
@@ -10,15 +11,21 @@ import type { ConversationPage } from "../generated/ConversationPage";
 import type { CreateAgentRequest } from "../generated/CreateAgentRequest";
 import type { CreateWebsiteRequest } from "../generated/CreateWebsiteRequest";
 import type { InboxCounts } from "../generated/InboxCounts";
+import type { InviteRequest } from "../generated/InviteRequest";
 import type { LoginRequest } from "../generated/LoginRequest";
 import type { Message } from "../generated/Message";
 import type { MessagePage } from "../generated/MessagePage";
+import type { MonitorView } from "../generated/MonitorView";
+import type { PriorityRequest } from "../generated/PriorityRequest";
 import type { Problem } from "../generated/Problem";
 import type { SendMessageRequest } from "../generated/SendMessageRequest";
 import type { SetupRequest } from "../generated/SetupRequest";
 import type { SetupResponse } from "../generated/SetupResponse";
 import type { SetupStatus } from "../generated/SetupStatus";
+import type { SiteRouting } from "../generated/SiteRouting";
 import type { StatusRequest } from "../generated/StatusRequest";
+import type { TeamView } from "../generated/TeamView";
+import type { TransferRequest } from "../generated/TransferRequest";
 import type { WebsiteView } from "../generated/WebsiteView";
 
 import { errorText } from "../shared/errors";
@@ -77,9 +84,19 @@ export const api = {
   login: (body: LoginRequest) => request<AgentView>("POST", "/api/v1/auth/login", body),
   logout: () => request<void>("POST", "/api/v1/auth/logout"),
   me: () => request<AgentView>("GET", "/api/v1/me"),
-  setStatus: (status: AgentStatus) => request<AgentView>("PUT", "/api/v1/me/status", { status } satisfies StatusRequest),
+  /** With `release` (and "away"): hand my open conversations back to their teams now. */
+  setStatus: (status: AgentStatus, release = false) =>
+    request<AgentView>("PUT", "/api/v1/me/status", { status, release } satisfies StatusRequest),
   agents: () => request<AgentView[]>("GET", "/api/v1/agents"),
   createAgent: (body: CreateAgentRequest) => request<AgentView>("POST", "/api/v1/agents", body),
+  updateAgent: (id: string, body: AgentSettingsRequest) =>
+    request<AgentView>("PUT", "/api/v1/agents/" + encodeURIComponent(id), body),
+  teams: () => request<TeamView[]>("GET", "/api/v1/teams"),
+  /** The body's `id` is ignored. */
+  createTeam: (body: TeamView) => request<TeamView>("POST", "/api/v1/teams", body),
+  updateTeam: (id: string, body: TeamView) => request<TeamView>("PUT", "/api/v1/teams/" + encodeURIComponent(id), body),
+  deleteTeam: (id: string) => request<void>("DELETE", "/api/v1/teams/" + encodeURIComponent(id)),
+  monitor: () => request<MonitorView>("GET", "/api/v1/monitor"),
   counts: () => request<InboxCounts>("GET", "/api/v1/inbox/counts"),
   conversations: (tab: Tab, cursor: string | null, limit = 50) =>
     request<ConversationPage>("GET", "/api/v1/conversations" + q({ tab, cursor, limit })),
@@ -89,14 +106,31 @@ export const api = {
   sendMessage: (id: string, body: SendMessageRequest) => request<Message>("POST", conv(id) + "/messages", body),
   take: (id: string) => request<Conversation>("POST", conv(id) + "/take"),
   assign: (id: string, body: AssignRequest) => request<Conversation>("POST", conv(id) + "/assign", body),
+  /** To an agent or to a team (exactly one); the reason is kept as an internal note. */
+  transfer: (id: string, body: TransferRequest) => request<Conversation>("POST", conv(id) + "/transfer", body),
+  invite: (id: string, body: InviteRequest) => request<Conversation>("POST", conv(id) + "/invite", body),
+  setPriority: (id: string, body: PriorityRequest) => request<Conversation>("POST", conv(id) + "/priority", body),
   resolve: (id: string) => request<Conversation>("POST", conv(id) + "/resolve"),
   reopen: (id: string) => request<Conversation>("POST", conv(id) + "/reopen"),
   websites: () => request<WebsiteView[]>("GET", "/api/v1/websites"),
   createWebsite: (body: CreateWebsiteRequest) => request<WebsiteView>("POST", "/api/v1/websites", body),
+  routing: (websiteId: string) => request<SiteRouting>("GET", "/api/v1/websites/" + encodeURIComponent(websiteId) + "/routing"),
+  setRouting: (websiteId: string, body: SiteRouting) =>
+    request<SiteRouting>("PUT", "/api/v1/websites/" + encodeURIComponent(websiteId) + "/routing", body),
 };
 
 /** Codes whose server detail says exactly what to fix ("password must be 8 to 128 characters"). */
-const SPECIFIC = new Set(["invalid_name", "invalid_email", "invalid_password", "invalid_url", "invalid_domain", "message_too_long"]);
+const SPECIFIC = new Set([
+  "invalid_name",
+  "invalid_email",
+  "invalid_password",
+  "invalid_url",
+  "invalid_domain",
+  "message_too_long",
+  // "Ann already has 5 of 5 chats": the detail names who and how many.
+  "agent_at_capacity",
+  "invalid_settings",
+]);
 
 /**
  * The message to show for any thrown value: the shared plain-language text for a known code

@@ -26,3 +26,17 @@ export function dateTime(ms: number): string {
 export function contactLabel(name: string | null, contactId: string): string {
   return name || "Visitor " + contactId.replace(/[^a-zA-Z0-9]/g, "").slice(-6);
 }
+
+/** "waiting 4m" for a chat in the queue since `since`; coarse, as `now` ticks every 30 s. */
+export function waitingTime(since: number, at: number): string {
+  const m = Math.floor(Math.max(0, at - since) / 60_000);
+  if (m < 1) return "waiting <1m";
+  if (m < 60) return "waiting " + m + "m";
+  const h = Math.floor(m / 60);
+  return "waiting " + h + "h" + (m % 60 ? " " + (m % 60) + "m" : "");
+}
+
+/** The first letter of a name, for an avatar. */
+export function initial(name: string | null): string {
+  return (Array.from((name || "?").trim())[0] || "?").toUpperCase();
+}

@@ -4,6 +4,7 @@ import { useEffect } from "preact/hooks";
 import { navigate, path } from "./router";
 import { Inbox } from "./views/Inbox";
 import { Login } from "./views/Login";
+import { Monitor } from "./views/Monitor";
 import { Settings } from "./views/Settings";
 import { Setup } from "./views/Setup";
 import { Shell } from "./views/Shell";
@@ -21,6 +22,13 @@ function App() {
     return (
       <Shell>
         <Settings />
+      </Shell>
+    );
+  }
+  if (p === "/app/monitor" || p === "/app/monitor/") {
+    return (
+      <Shell>
+        <Monitor />
       </Shell>
     );
   }

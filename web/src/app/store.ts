@@ -8,6 +8,10 @@
 // only if its seq is the next one, anything else asks for a `sync` from the last seq held.
 // Sends go through an outbox (kept in localStorage) and are resent with the same client_id after
 // a reconnect; the server stores each client_id once.
+//
+// A supervisor or admin who opens a colleague's conversation without being invited observes it
+// silently: no read or delivered receipts and no typing go out for it (`isSilent`), so neither
+// the visitor nor the assignee is told anyone joined.
 
 import { batch, computed, effect, signal, untracked } from "@preact/signals";
 import type { AgentView } from "../generated/AgentView";
@@ -15,7 +19,10 @@ import type { Conversation } from "../generated/Conversation";
 import type { ConversationDetail } from "../generated/ConversationDetail";
 import type { InboxCounts } from "../generated/InboxCounts";
 import type { Message } from "../generated/Message";
+import type { NoticeKind } from "../generated/NoticeKind";
 import type { ServerFrame } from "../generated/ServerFrame";
+import type { TeamView } from "../generated/TeamView";
+import type { TransferRequest } from "../generated/TransferRequest";
 import { errorText, isRetryable } from "../shared/errors";
 import { newClientId } from "../shared/ids";
 import { api, ApiError, problemText, type Tab } from "./api";
@@ -35,8 +42,18 @@ export const me = signal<AgentView | null>(null);
 export const counts = signal<InboxCounts | null>(null);
 export const tab = signal<Tab>(readTab());
 export const toast = signal<string | null>(null);
-/** The organization's agents, once Settings has loaded them; kept current by `agent_status`. */
+/** The organization's agents, once loaded (`loadAgents`); kept current by `agent_status`. */
 export const agents = signal<AgentView[] | null>(null);
+/** The organization's teams, once loaded (`loadTeams`). */
+export const teams = signal<TeamView[] | null>(null);
+
+/** "Ann transferred a conversation to you": shown as toasts with a link, newest last. */
+export type Notice = { key: number; kind: NoticeKind; conversationId: string; text: string };
+export const notices = signal<Notice[]>([]);
+const MAX_NOTICES = 3;
+let noticeKey = 0;
+/** How many views show `notices`; with none mounted a notice falls back to the plain toast. */
+let noticeHosts = 0;
 
 /** Every conversation seen, by id. `rev` changes whenever the map does. */
 export const cache = new Map<string, Conversation>();
@@ -142,6 +159,18 @@ export async function logout() {
   location.assign("/login");
 }
 
+/** Called by a view that renders `notices`; returns its cleanup. */
+export function hostNotices(): () => void {
+  noticeHosts++;
+  return () => {
+    noticeHosts--;
+  };
+}
+
+export function dismissNotice(key: number) {
+  notices.value = notices.value.filter((n) => n.key !== key);
+}
+
 export function showError(e: unknown) {
   if (e instanceof ApiError && e.status === 401) {
     location.assign("/login");
@@ -149,6 +178,43 @@ export function showError(e: unknown) {
   }
   const code = e instanceof ApiError && e.code !== "network" ? " (" + e.code + ")" : "";
   toast.value = problemText(e) + code;
+}
+
+// --- who may do what in a conversation ---------------------------------------------------------------
+/**
+ * What the current agent can do in a conversation:
+ * - `reply`: it is theirs, unassigned (replying takes it) or they were invited;
+ * - `observe`: a supervisor or admin looking at a colleague's conversation: notes only, and
+ *   silent (no receipts, no typing) until they join;
+ * - `notes`: a plain agent looking at a colleague's conversation: notes only.
+ */
+export type Access = "reply" | "observe" | "notes";
+
+export function accessTo(c: Conversation, participantIds: readonly string[] | null, agent: AgentView | null): Access {
+  if (!agent || c.assignee_id === null || c.assignee_id === agent.id) return "reply";
+  if (participantIds && participantIds.includes(agent.id)) return "reply";
+  const elevated = agent.role === "supervisor" || agent.role === "admin";
+  // Participants not known yet (the detail is loading): a supervisor stays silent meanwhile.
+  if (!participantIds) return elevated ? "observe" : "reply";
+  return elevated ? "observe" : "notes";
+}
+
+/** The open conversation's participants' ids, when its detail is loaded. */
+function participantsOf(id: string): string[] | null {
+  const d = detail.value;
+  return d && d.conversation.id === id ? d.participants.map((p) => p.id) : null;
+}
+
+/**
+ * True when nothing may tell the visitor or the assignee that this agent is looking: a supervisor
+ * or admin in a colleague's conversation they have not joined (or whose participants are unknown).
+ */
+function isSilent(conversationId: string): boolean {
+  const agent = me.value;
+  if (!agent || (agent.role !== "supervisor" && agent.role !== "admin")) return false;
+  const c = cache.get(conversationId);
+  if (!c) return true;
+  return accessTo(c, participantsOf(conversationId), agent) === "observe";
 }
 
 // --- conversations list -----------------------------------------------------------------------------
@@ -225,7 +291,12 @@ export function upsert(c: Conversation) {
     listIds.value = [c.id].concat(at < 0 ? ids : ids.filter((id) => id !== c.id));
   }
   const d = detail.value;
-  if (d && d.conversation.id === c.id) detail.value = { ...d, conversation: c };
+  if (d && d.conversation.id === c.id) {
+    detail.value = { ...d, conversation: c };
+    // Transferred, taken or reassigned: the participants may have changed with it.
+    const p = d.conversation;
+    if (p.assignee_id !== c.assignee_id || p.team_id !== c.team_id || p.status !== c.status) void loadDetail(c.id);
+  }
   rev.value++;
 }
 
@@ -307,6 +378,8 @@ async function loadDetail(id: string) {
     cache.set(id, d.conversation);
     seenIds.add(id);
     rev.value++;
+    // Receipts were held back while it was unknown whether this agent only observes.
+    receiptsFor(id);
   } catch (e) {
     if (openId.value === id) showError(e);
   }
@@ -339,6 +412,7 @@ function append(m: Message): boolean {
 
 // --- receipts -----------------------------------------------------------------------------------
 function delivered(conversationId: string, publicSeq: number) {
+  if (isSilent(conversationId)) return;
   const c = cache.get(conversationId);
   const have = Math.max(deliveredSent.get(conversationId) ?? 0, c ? c.agent_delivered_seq : 0);
   if (publicSeq <= have) return;
@@ -354,7 +428,7 @@ function attentive() {
 /** Delivered and read receipts for the open thread, in public_seq. */
 function receiptsFor(id: string) {
   const t = thread.value;
-  if (!t || t.id !== id || t.loading) return;
+  if (!t || t.id !== id || t.loading || isSilent(id)) return;
   let lastVisitor = 0;
   let lastPublic = 0;
   for (const m of t.messages) {
@@ -417,7 +491,7 @@ export function dismissFailed(clientId: string) {
 
 export function onTyping(text: string, note: boolean) {
   const t = thread.value;
-  if (!t || note) return;
+  if (!t || note || isSilent(t.id)) return;
   if (!text) return stopTyping();
   const now = Date.now();
   if (now - typingSentAt >= TYPING_EVERY_MS) {
@@ -445,9 +519,62 @@ export async function act(action: "take" | "resolve" | "reopen", id: string) {
   }
 }
 
-export async function setStatus(status: "online" | "away") {
+/** Hands the conversation to a colleague or a team; throws, so the dialog can show the problem. */
+export async function transfer(id: string, body: TransferRequest) {
+  const c = await api.transfer(id, body);
+  upsert(c); // reloads the open detail when the assignee or team changed
+  scheduleCounts();
+}
+
+/** Asks a colleague (or, to join a conversation one observes, oneself) in; throws like `transfer`. */
+export async function invite(id: string, agentId: string) {
+  const c = await api.invite(id, { agent_id: agentId });
+  upsert(c);
+  if (openId.value === id) await loadDetail(id);
+}
+
+/** Stops observing: invites oneself, so replies, receipts and typing go out again. */
+export async function join(id: string) {
+  const agent = me.value;
+  if (!agent) return;
   try {
-    me.value = await api.setStatus(status);
+    await invite(id, agent.id);
+  } catch (e) {
+    showError(e);
+  }
+}
+
+let agentsLoading = false;
+/** Loads (or, with `fresh`, reloads) the organization's agents into `agents`. */
+export async function loadAgents(fresh = false) {
+  if (agentsLoading || (agents.value && !fresh)) return;
+  agentsLoading = true;
+  try {
+    agents.value = await api.agents();
+  } catch (e) {
+    if (e instanceof ApiError && e.status === 401) showError(e);
+  } finally {
+    agentsLoading = false;
+  }
+}
+
+let teamsLoading = false;
+export async function loadTeams(fresh = false) {
+  if (teamsLoading || (teams.value && !fresh)) return;
+  teamsLoading = true;
+  try {
+    teams.value = await api.teams();
+  } catch (e) {
+    if (e instanceof ApiError && e.status === 401) showError(e);
+  } finally {
+    teamsLoading = false;
+  }
+}
+
+/** With `release` (going away): my open conversations go back to their teams now. */
+export async function setStatus(status: "online" | "away", release = false) {
+  try {
+    me.value = await api.setStatus(status, release);
   } catch (e) {
     showError(e);
   }
@@ -513,17 +640,24 @@ function onFrame(f: ServerFrame) {
       visitorTyping.value = f.typing ? { conversationId: f.conversation_id, name: f.name } : null;
       if (f.typing) typingTimer = window.setTimeout(() => (visitorTyping.value = null), TYPING_LAPSE_MS);
       break;
-    case "agent_status":
-      if (me.value && f.agent_id === me.value.id) me.value = { ...me.value, status: f.status };
+    case "agent_status": {
+      // A status change comes from a connected dashboard, so presence follows the status.
+      const patch = { status: f.status, presence: f.status };
+      if (me.value && f.agent_id === me.value.id) me.value = { ...me.value, ...patch };
       if (agents.value?.some((a) => a.id === f.agent_id)) {
-        agents.value = agents.value.map((a) => (a.id === f.agent_id ? { ...a, status: f.status } : a));
+        agents.value = agents.value.map((a) => (a.id === f.agent_id ? { ...a, ...patch } : a));
       }
+      break;
+    }
+    case "notice":
+      onNotice(f.kind, f.conversation_id, f.by_name, f.text);
       break;
     case "error":
       onError(f.code, f.message, f.client_id);
       break;
     case "visitor_conversation":
     case "presence":
+    case "queue":
     case "pong":
       break;
   }
@@ -545,6 +679,8 @@ function onMessage(m: Message) {
   }
   if (append(m)) {
     receiptsFor(m.conversation_id);
+    // "Ann invited Bob", "Transferred to Billing": the participants or the team changed.
+    if (m.kind === "system" && openId.value === m.conversation_id) void loadDetail(m.conversation_id);
     if (m.kind === "visitor" && Date.now() - detailAt > 5000 && openId.value === m.conversation_id) {
       // The visitor may have moved to another page: refresh the contact panel now and then.
       void loadDetail(m.conversation_id);
@@ -564,6 +700,48 @@ function onConversation(c: Conversation) {
     );
   }
 }
+
+/** What a notice says, in the words of the person it is for. */
+export function noticeText(kind: NoticeKind, byName: string | null, text: string | null): string {
+  const reason = text && text.trim() ? ": " + text.trim() : "";
+  switch (kind) {
+    case "transfer":
+      return (byName ? byName + " transferred a conversation to you" : "A conversation was transferred to you") + reason;
+    case "invite":
+      return (byName ? byName + " invited you to a conversation" : "You were invited to a conversation") + reason;
+    case "assigned":
+      return "A new chat was assigned to you";
+  }
+}
+
+function onNotice(kind: NoticeKind, conversationId: string, byName: string | null, text: string | null) {
+  const message = noticeText(kind, byName, text);
+  const open = () => navigate("/app/c/" + encodeURIComponent(conversationId));
+  scheduleCounts();
+  if (openId.value === conversationId) void loadDetail(conversationId);
+  const c = cache.get(conversationId);
+  const who = c ? contactLabel(c.contact_name, c.contact_id) : null;
+  beep();
+  if (document.visibilityState !== "visible") {
+    // Same tag as the "new conversation" notification, so a routed chat shows one, not two.
+    notify(message, who ? "Chat with " + who : "Open the conversation", "fd-" + conversationId, open);
+  }
+  if (openId.value === conversationId && document.visibilityState === "visible") return;
+  if (!noticeHosts) {
+    toast.value = message;
+    return;
+  }
+  const n: Notice = { key: ++noticeKey, kind, conversationId, text: message };
+  notices.value = notices.value.filter((x) => x.conversationId !== conversationId).concat(n).slice(-MAX_NOTICES);
+}
+
+/** Opening a conversation settles the notices about it. */
+effect(() => {
+  const id = openId.value;
+  if (id && untracked(() => notices.value.some((n) => n.conversationId === id))) {
+    notices.value = notices.value.filter((n) => n.conversationId !== id);
+  }
+});
 
 function onError(code: string, message: string, clientId: string | null) {
   if (clientId) {

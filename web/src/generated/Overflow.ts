@@ -12,7 +12,7 @@ to: TeamId,
 /**
  * Move a conversation that has waited this long (since `enqueued_at`).
  */
-after_ms: bigint | null, 
+after_ms: number | null, 
 /**
  * Move a conversation at once when every online member of the team is at their limit.
  */

@@ -8,10 +8,12 @@
 // a `sync`. Unsent messages sit in a localStorage outbox and are resent with their original
 // `client_id` after every reconnect, so the server stores each exactly once.
 
+import type { Availability } from "../generated/Availability";
 import type { ClientFrame } from "../generated/ClientFrame";
 import type { Message } from "../generated/Message";
 import type { PageContext } from "../generated/PageContext";
 import type { Problem } from "../generated/Problem";
+import type { QueueStatus } from "../generated/QueueStatus";
 import type { ServerFrame } from "../generated/ServerFrame";
 import type { VisitorConversation } from "../generated/VisitorConversation";
 import type { WidgetSessionRequest } from "../generated/WidgetSessionRequest";
@@ -32,20 +34,31 @@ const SEEN_KEY = "fd_seen_" + site;
 const EMAIL_KEY = "fd_email_" + site;
 const TYPING_EVERY_MS = 2000;
 const TYPING_LAPSE_MS = 6000;
+const HOUR_MS = 3_600_000;
+/** setTimeout's longest delay; a later wake-up just checks again. */
+const MAX_DELAY_MS = 2 ** 31 - 1;
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
 const titleEl = $("title");
 const dotEl = $("dot");
 const presenceEl = $("presence");
+const presenceLine = $("presence-line");
+const hoursEl = $("hours");
 const bannerEl = $("banner");
 const scrollEl = $("scroll");
 const offlineEl = $("offline");
+const offlineText = $("offline-text");
 const contactForm = $<HTMLFormElement>("contact");
 const emailEl = $<HTMLInputElement>("email");
 const contactStatus = $("contact-status");
 const msgsEl = $("msgs");
 const pendingEl = $("pending");
 const typingEl = $("typing");
+const queueEl = $("queue-status");
+const queuePosition = $("queue-position");
+const queueWait = $("queue-wait");
+const leaveButton = $("leave-message");
+const leftNote = $("left-note");
 const composerError = $("composer-error");
 const composer = $<HTMLFormElement>("composer");
 const input = $<HTMLTextAreaElement>("input");
@@ -88,6 +101,12 @@ let seen = loadJson<{ c: string; s: number }>(SEEN_KEY);
 let typingSentAt = 0;
 let typingTimer = 0;
 let contactSaving = false;
+/** Outside the site's hours: the chat takes messages to answer by email. */
+let closed = false;
+let hoursTimer = 0;
+let queue: QueueStatus | null = null;
+/** Leaving a message instead of waiting: 1 = asked for an email first, 2 = left. */
+let leaving: 0 | 1 | 2 = 0;
 
 // --- storage (may be blocked: third-party contexts, privacy modes) ---------------------------
 function load(key: string): string | null {
@@ -191,6 +210,8 @@ async function startSession(): Promise<void> {
   sessionContextUrl = body.context.url;
   titleEl.textContent = s.website_name || s.organization_name || "Chat";
   setPresence(s.agents_online);
+  // An older server sends no availability: always open.
+  setHours(s.availability || null);
   const changed = s.token !== token;
   token = s.token;
   save(TOKEN_KEY, token);
@@ -211,6 +232,8 @@ async function connect() {
         fatal = true;
         banner(errorText(err.code || "", err.message) + (err.code ? " (" + err.code + ")" : ""), true);
         presenceEl.textContent = "Unavailable";
+        // Let the loader show its launcher now, so the visitor can read why.
+        toParent({ type: "fd:hours", hide: false, until: 0 });
         return;
       }
       scheduleReconnect();
@@ -320,6 +343,9 @@ function onFrame(f: ServerFrame) {
       useConversation(f.conversation.id);
       setConversation(f.conversation);
       break;
+    case "queue":
+      setQueue(f.status);
+      break;
     case "typing":
       if (f.side === "agent" && f.conversation_id === convId) showTyping(f.typing ? f.name : null);
       break;
@@ -330,6 +356,7 @@ function onFrame(f: ServerFrame) {
       onError(f.code, f.message, f.client_id);
       break;
     case "conversation":
+    case "notice":
     case "agent_status":
     case "pong":
       break;
@@ -363,6 +390,12 @@ function onError(code: string, message: string, clientId: string | null) {
   if (contactSaving && (code === "invalid_email" || code === "invalid_name" || code === "invalid_frame")) {
     contactSaving = false;
     save(EMAIL_KEY, null);
+    if (leaving) {
+      // The message is left already; it only needs an address that works.
+      leaving = 1;
+      leftNote.hidden = true;
+      offlineView();
+    }
     contactForm.hidden = false;
     contactStatus.className = "cs err";
     contactStatus.textContent = errorText(code, message) + " (" + code + ")";
@@ -391,6 +424,10 @@ function resetConversation(id: string | null) {
   readSent = seen && seen.c === id ? seen.s : 0;
   lastAuthor = "";
   syncing = false;
+  if (had) {
+    setQueue(null);
+    endLeaving();
+  }
   // A conversation we did not know yet, after one we did: fetch its history.
   if (had && id) sync();
 }
@@ -403,6 +440,11 @@ function sync() {
 function setConversation(c: VisitorConversation) {
   conv = c;
   agentName(c.agent_name);
+  if (c.status !== "open") {
+    // Someone took it (or it is over): no more waiting in line, and no email reply to announce.
+    setQueue(null);
+    endLeaving();
+  }
   for (const [seq, s] of shown) {
     if (s.tick) setTick(s.tick, c.agent_read_seq >= seq ? "read" : c.agent_delivered_seq >= seq ? "delivered" : "sent");
   }
@@ -641,7 +683,122 @@ function setPresence(online: boolean) {
   agentsOnline = online;
   dotEl.className = online ? "dot on" : "dot";
   agentName(conv ? conv.agent_name : null);
-  offlineEl.hidden = online;
+  offlineView();
+}
+
+/**
+ * The email form: shown while nobody can answer live (no agent online, or outside the hours),
+ * and when a waiting visitor chooses to leave a message instead.
+ */
+function offlineView() {
+  offlineEl.hidden = agentsOnline && !closed && leaving !== 1;
+  if (leaving === 1) return;
+  offlineEl.setAttribute("aria-label", "We're away");
+  // While closed the header already says we're away, and until when.
+  offlineText.textContent =
+    (closed ? "" : "We're away right now. ") + "Leave a message and your email — we'll reply by email.";
+}
+
+// --- operating hours ---------------------------------------------------------------------------
+function setHours(a: Availability | null) {
+  const now = Date.now();
+  closed = !!a && !a.open;
+  const hides = !!a && a.when_closed === "hide";
+  const back = a && a.next_open_at;
+  presenceLine.hidden = closed;
+  hoursEl.hidden = !closed;
+  // "back Monday 09:00" wraps as one piece.
+  hoursEl.textContent = closed ? "We're away right now" + (back ? " · " + ("back " + when(back)).replace(/ /g, "\u00a0") : "") : "";
+  offlineView();
+  // The loader shows its launcher by this, and remembers the answer while it cannot change: until
+  // opening time for a site hidden while closed, a day for a site that never hides, not at all
+  // for an open site that hides when it closes.
+  const reopen = back || now + HOUR_MS;
+  toParent({ type: "fd:hours", hide: closed && hides, until: !hides ? now + 24 * HOUR_MS : closed ? reopen : 0 });
+  clearTimeout(hoursTimer);
+  if (closed) {
+    // Opens by itself at opening time, without a reload.
+    const delay = Math.min(MAX_DELAY_MS, Math.max(60_000, reopen - now + 1000));
+    hoursTimer = window.setTimeout(() => startSession().catch(() => {}), delay);
+  }
+}
+
+/** "at 17:00", "tomorrow 09:00", "Monday 09:00": in the visitor's own locale and time zone. */
+function when(ms: number): string {
+  const d = new Date(ms);
+  const fmt = (o: Intl.DateTimeFormatOptions) => new Intl.DateTimeFormat(undefined, o).format(d);
+  const time = fmt({ hour: "2-digit", minute: "2-digit" });
+  const midnight = (x: Date) => new Date(x.getFullYear(), x.getMonth(), x.getDate()).getTime();
+  // Rounded: a day across a daylight-saving change is 23 or 25 hours long.
+  const days = Math.round((midnight(d) - midnight(new Date())) / (24 * HOUR_MS));
+  if (days < 1) return "at " + time;
+  if (days === 1) return "tomorrow " + time;
+  // A week or more ahead (holidays), the weekday alone would point at the wrong one.
+  return fmt(days < 7 ? { weekday: "long" } : { weekday: "short", day: "numeric", month: "short" }) + " " + time;
+}
+
+// --- waiting in line ---------------------------------------------------------------------------
+function setQueue(q: QueueStatus | null) {
+  if (q && (leaving === 2 || (convId !== null && q.conversation_id !== convId))) return;
+  queue = q;
+  queueEl.hidden = !q;
+  if (!q) return;
+  // Unchanged text is left alone, so screen readers announce only real changes.
+  text(queuePosition, q.position <= 1 ? "You're next" : "You're number " + q.position + " in line");
+  text(queueWait, q.estimated_wait_ms === null ? "" : " · " + waitText(q.estimated_wait_ms));
+  leaveButton.hidden = !q.offer_offline;
+}
+
+function waitText(ms: number): string {
+  const min = Math.round(ms / 60_000);
+  if (min < 1) return "less than a minute";
+  if (min < 60) return "about " + min + " min";
+  return min < 90 ? "about an hour" : "about " + Math.round(min / 60) + " hours";
+}
+
+function askToLeave() {
+  const email = load(EMAIL_KEY);
+  if (email) {
+    leave(email);
+    return;
+  }
+  leaving = 1;
+  offlineEl.setAttribute("aria-label", "Leave a message");
+  offlineText.textContent = "Leave your email and we'll reply there, so you don't have to wait here.";
+  contactForm.hidden = false;
+  contactStatus.textContent = "";
+  // At the end of the conversation, where the visitor is looking.
+  scrollEl.appendChild(offlineEl);
+  offlineView();
+  scrollDown();
+  emailEl.focus();
+}
+
+let leftConv: string | null = null;
+/** Stops waiting: the conversation becomes an offline message, answered at `email`. */
+function leave(email: string) {
+  const id = queue ? queue.conversation_id : convId;
+  if (id && leftConv !== id) {
+    if (!send({ type: "leave_message", conversation_id: id })) {
+      composerError.hidden = false;
+      composerError.textContent = "Not connected; try again in a moment.";
+      return;
+    }
+    leftConv = id;
+  }
+  leaving = 2;
+  setQueue(null);
+  offlineView();
+  leftNote.hidden = false;
+  leftNote.textContent = "Thanks — we'll reply by email to " + email + ".";
+  // The button or form the visitor used is gone: keep focus in the chat, on the composer.
+  input.focus();
+}
+
+function endLeaving() {
+  leaving = 0;
+  leftNote.hidden = true;
+  offlineView();
 }
 
 /** Once an email is saved the notice stays (while away) but says where the reply will go. */
@@ -662,6 +819,10 @@ function banner(text: string | null, error?: boolean) {
 }
 
 // --- DOM helpers ----------------------------------------------------------------------------------
+function text(e: HTMLElement, t: string) {
+  if (e.textContent !== t) e.textContent = t;
+}
+
 function el(tag: string, cls: string, text?: string): HTMLElement {
   const e = document.createElement(tag);
   if (cls) e.className = cls;
@@ -709,6 +870,7 @@ input.addEventListener("input", () => {
   }
 });
 input.addEventListener("blur", stopTyping);
+leaveButton.addEventListener("click", askToLeave);
 $("close").addEventListener("click", () => {
   stopTyping();
   toParent({ type: "fd:close" });
@@ -726,6 +888,7 @@ contactForm.addEventListener("submit", (e) => {
   contactSaving = true;
   save(EMAIL_KEY, email);
   showSavedEmail(email);
+  if (leaving) leave(email);
   setTimeout(() => (contactSaving = false), 5000);
 });
 

@@ -7,12 +7,22 @@
 // innerHTML (pages with Trusted Types would refuse it), and the chat itself lives in an iframe
 // on our own origin that is created only when the visitor first opens the chat.
 //
+// One exception: a site may hide its chat outside its hours, and only the frame can tell (from
+// the widget session). With no answer remembered, the loader creates the frame (closed) at once
+// and shows the launcher when the frame says so (fd:hours), or after 6 s without an answer. The
+// answer is kept in fd_hours_SITE while it cannot change: a day for a site that never hides, until
+// opening time for one that is hidden now; a site that hides but is open now is asked every view.
+//
+// The hosted chat page (/chat/SITEKEY, see chat.ts) marks <html data-frontdesk="page">: the chat
+// opens at start, centred on wide screens.
+//
 // SDK: `window.Frontdesk` is a command queue, usable before this script arrives:
 //   window.Frontdesk = window.Frontdesk || function () { (Frontdesk.q = Frontdesk.q || []).push(arguments) };
 //   Frontdesk('open') | Frontdesk('close') | Frontdesk('toggle'); unknown commands are ignored.
 //
 // Messages with the frame (postMessage, checked by origin and source):
-//   frame -> loader: fd:ready, fd:close, fd:unread {count}
+//   frame -> loader: fd:ready, fd:close, fd:unread {count},
+//                    fd:hours {hide, until} (hide the launcher; remember the answer until `until`)
 //   loader -> frame: fd:context {context}, fd:visibility {open}
 
 type Command = ArrayLike<unknown>;
@@ -22,7 +32,7 @@ interface Sdk {
   /** Set once the real dispatcher is installed, so a second copy of the loader does nothing. */
   fd?: 1;
 }
-type FrameMessage = { type?: unknown; count?: unknown };
+type FrameMessage = { type?: unknown; count?: unknown; hide?: unknown; until?: unknown };
 
 (() => {
   const w = window as unknown as { Frontdesk?: Sdk };
@@ -42,6 +52,8 @@ type FrameMessage = { type?: unknown; count?: unknown };
   }
 
   const OPEN_KEY = "fd_open_" + site;
+  const HOURS_KEY = "fd_hours_" + site;
+  const page = d.documentElement.getAttribute("data-frontdesk") === "page";
   const SVG = "http://www.w3.org/2000/svg";
   const CHAT_ICON = "M21 15a2 2 0 0 1-2 2H7l-4 4V5a2 2 0 0 1 2-2h14a2 2 0 0 1 2 2z";
   const CLOSE_ICON = "M18 6 6 18M6 6l12 12";
@@ -56,9 +68,13 @@ type FrameMessage = { type?: unknown; count?: unknown };
     ".p{position:fixed;right:20px;bottom:88px;z-index:2147483000;width:370px;height:600px;max-width:calc(100vw - 40px);" +
     "max-height:calc(100vh - 108px);border-radius:16px;overflow:hidden;background:#fff;box-shadow:0 12px 40px rgba(15,23,42,.28)}" +
     ".p iframe{display:block;width:100%;height:100%;border:0}" +
+    ".pg~.o{display:none}@media (min-width:480px){.pg{right:50%;bottom:50%;transform:translate(50%,50%);width:420px;height:680px;max-height:calc(100vh - 40px)}}" +
     "@media (max-width:479px){.p{right:0;bottom:0;width:100%;height:100%;max-width:none;max-height:none;border-radius:0}.o{display:none}}";
 
   let open = false;
+  /** The site is closed and hides its chat: no launcher (unless the chat is open). */
+  let hidden = false;
+  let probeTimer = 0;
   let ready = false;
   let unread = 0;
   let lastUrl = "";
@@ -68,18 +84,18 @@ type FrameMessage = { type?: unknown; count?: unknown };
   let badge: HTMLSpanElement;
   let icon: SVGPathElement;
 
-  const remember = (v: boolean) => {
+  const store = (k: string, v: string | null) => {
     try {
-      v ? localStorage.setItem(OPEN_KEY, "1") : localStorage.removeItem(OPEN_KEY);
+      v === null ? localStorage.removeItem(k) : localStorage.setItem(k, v);
     } catch (_) {
       // Storage can be blocked (privacy modes, sandboxes); the widget still works without it.
     }
   };
-  const wasOpen = () => {
+  const stored = (k: string) => {
     try {
-      return localStorage.getItem(OPEN_KEY) === "1";
+      return localStorage.getItem(k) || "";
     } catch (_) {
-      return false;
+      return "";
     }
   };
 
@@ -112,19 +128,35 @@ type FrameMessage = { type?: unknown; count?: unknown };
     launcher.setAttribute("aria-label", open ? "Close chat" : unread > 0 ? "Open chat, " + n + " unread" : "Open chat");
     launcher.setAttribute("aria-expanded", String(open));
     launcher.className = open ? "l o" : "l";
+    launcher.hidden = hidden && !open;
     icon.setAttribute("d", open ? CLOSE_ICON : CHAT_ICON);
+  };
+
+  const frame = () => {
+    if (iframe) return;
+    iframe = d.createElement("iframe");
+    iframe.title = "Chat";
+    iframe.src = origin + "/widget/frame.html#site=" + encodeURIComponent(site);
+    panel.appendChild(iframe);
+  };
+
+  /** Creates the frame to learn whether the site is open; the launcher waits, but not forever. */
+  const probe = () => {
+    // A frame already there checks again by itself at opening time.
+    if (iframe) return;
+    hidden = true;
+    frame();
+    probeTimer = setTimeout(() => {
+      hidden = false;
+      draw();
+    }, 6000);
   };
 
   const setOpen = (v: boolean) => {
     open = v;
-    if (v && !iframe) {
-      iframe = d.createElement("iframe");
-      iframe.title = "Chat";
-      iframe.src = origin + "/widget/frame.html#site=" + encodeURIComponent(site);
-      panel.appendChild(iframe);
-    }
+    if (v) frame();
     panel.hidden = !v;
-    remember(v);
+    store(OPEN_KEY, v ? "1" : null);
     draw();
     post({ type: "fd:visibility", open: v });
   };
@@ -160,7 +192,7 @@ type FrameMessage = { type?: unknown; count?: unknown };
     }
 
     panel = d.createElement("div");
-    panel.className = "p";
+    panel.className = page ? "p pg" : "p";
     panel.hidden = true;
 
     launcher = d.createElement("button");
@@ -188,7 +220,6 @@ type FrameMessage = { type?: unknown; count?: unknown };
     launcher.onclick = () => setOpen(!open);
     root.append(panel, launcher);
     d.body.appendChild(host);
-    draw();
 
     addEventListener("message", (e: MessageEvent) => {
       if (!iframe || e.origin !== origin || e.source !== iframe.contentWindow) return;
@@ -203,6 +234,12 @@ type FrameMessage = { type?: unknown; count?: unknown };
         launcher.focus();
       } else if (m.type === "fd:unread") {
         unread = Math.max(0, Math.floor(Number(m.count)) || 0);
+        draw();
+      } else if (m.type === "fd:hours") {
+        clearTimeout(probeTimer);
+        hidden = m.hide === true;
+        const until = Number(m.until) || 0;
+        store(HOURS_KEY, until > Date.now() ? (hidden ? "h" : "s") + until : null);
         draw();
       }
     });
@@ -221,7 +258,18 @@ type FrameMessage = { type?: unknown; count?: unknown };
     };
     real.fd = 1;
     w.Frontdesk = real;
-    if (wasOpen()) setOpen(true);
+    // "h<ms>": hidden until then; "s<ms>": shown until then; otherwise ask the frame.
+    const hours = stored(HOURS_KEY);
+    const until = +hours.slice(1) || 0;
+    const wait = until - Date.now();
+    if (wait <= 0) probe();
+    else if (hours[0] === "h") {
+      hidden = true;
+      // setTimeout's longest delay is about 24 days; waking up earlier just asks again.
+      setTimeout(probe, Math.min(wait, 2147483647));
+    }
+    draw();
+    if (page || stored(OPEN_KEY) === "1") setOpen(true);
     queued.forEach(run);
   };
 

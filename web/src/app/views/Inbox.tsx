@@ -1,18 +1,34 @@
-// The inbox: tabs and the conversation list, the open conversation, and the contact panel.
-import type { ComponentChild } from "preact";
+// The inbox: tabs and the conversation list, the open conversation (with its transfer and
+// invite dialogs), the contact panel, and the notices ("Ann transferred a conversation to you").
+import type { ComponentChild, ComponentChildren } from "preact";
 import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
+import type { AgentView } from "../../generated/AgentView";
 import type { Conversation } from "../../generated/Conversation";
 import type { Message } from "../../generated/Message";
+import type { Participant } from "../../generated/Participant";
+import type { Presence } from "../../generated/Presence";
+import type { Priority } from "../../generated/Priority";
 import { isWebUrl } from "../../shared/text";
-import type { Tab } from "../api";
-import { clockTime, contactLabel, dateTime, now, relativeTime } from "../format";
+import { api, problemText, type Tab } from "../api";
+import { clockTime, contactLabel, dateTime, initial, now, relativeTime, waitingTime } from "../format";
 import { linkClick } from "../router";
 import {
+  accessTo,
   act,
+  agents,
   cache,
   counts,
   detail,
   dismissFailed,
+  dismissNotice,
+  hostNotices,
+  invite,
+  join,
+  loadAgents,
+  loadTeams,
+  notices,
+  teams,
+  transfer,
   listError,
   listIds,
   listLoading,
@@ -31,6 +47,7 @@ import {
   TABS,
   thread,
   visitorTyping,
+  type Access,
   type Outgoing,
 } from "../store";
 import { StatusBadge, Text, Tick, type TickState } from "../ui";
@@ -40,6 +57,8 @@ const REPLY_BOX_ID = "reply-box";
 export function Inbox() {
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
+      // An open dialog owns the keyboard (its Escape closes it).
+      if (document.querySelector("dialog[open]")) return;
       if (e.key === "Escape") {
         const a = document.activeElement as HTMLElement | null;
         if (a && a !== document.body) a.blur();
@@ -65,6 +84,7 @@ export function Inbox() {
     addEventListener("keydown", onKey);
     return () => removeEventListener("keydown", onKey);
   }, []);
+  useEffect(() => hostNotices(), []);
 
   return (
     <main class="inbox">
@@ -72,6 +92,7 @@ export function Inbox() {
       <ConversationList />
       <ConversationPane />
       <ContactPanel />
+      <Notices />
     </main>
   );
 }
@@ -83,7 +104,8 @@ function isEditable(t: EventTarget | null): boolean {
 }
 
 // --- the list ----------------------------------------------------------------------------------------
-const TAB_LABEL: Record<Tab, string> = { unassigned: "Unassigned", mine: "Mine", all: "All", resolved: "Resolved" };
+// "unassigned" holds queued live chats and offline messages: to people, they are new.
+const TAB_LABEL: Record<Tab, string> = { unassigned: "New", mine: "Mine", all: "All", resolved: "Resolved" };
 const ROW = 76;
 
 function Tabs() {
@@ -197,7 +219,7 @@ function Row({ c, top, selected }: { c: Conversation; top: number; selected: boo
         </span>
         <span class="row-line">
           <span class="row-site">{c.website_name}</span>
-          <StatusBadge status={c.status} />
+          <RowBadges c={c} at={now.value} />
         </span>
         <span class="row-line">
           <span class="row-preview">{c.last_message_preview ?? ""}</span>
@@ -212,7 +234,58 @@ function Row({ c, top, selected }: { c: Conversation; top: number; selected: boo
   );
 }
 
+const PRIORITY_LABEL: Record<Priority, string> = { normal: "Normal", high: "High", urgent: "Urgent" };
+/** Waiting longer than this shows in the warning colour. */
+const LONG_WAIT_MS = 3 * 60_000;
+
+/** A live chat in the queue: nobody has it yet and the visitor is still waiting in the widget. */
+function queued(c: Conversation): boolean {
+  return c.status === "open" && c.assignee_id === null && !c.offline && c.enqueued_at !== null;
+}
+
+function TeamBadge({ name }: { name: string }) {
+  return (
+    <span class="badge badge-team" data-testid="badge-team" title={"Team: " + name}>
+      <span class="sr-only">Team: </span>
+      {name}
+    </span>
+  );
+}
+
+function RowBadges({ c, at }: { c: Conversation; at: number }) {
+  const since = queued(c) ? c.enqueued_at : null;
+  return (
+    <span class="row-badges">
+      {c.team_name && <TeamBadge name={c.team_name} />}
+      {c.priority !== "normal" && (
+        <span class={"badge prio-" + c.priority} data-testid="badge-priority">
+          {PRIORITY_LABEL[c.priority]}
+        </span>
+      )}
+      {c.offline && (
+        <span class="badge badge-offline" data-testid="badge-offline" title="Left as an offline message: replies go by email">
+          Offline
+        </span>
+      )}
+      {since !== null ? (
+        <span class={"badge badge-wait" + (at - since >= LONG_WAIT_MS ? " is-long" : "")} data-testid="badge-waiting">
+          {waitingTime(since, at)}
+        </span>
+      ) : (
+        // An unanswered offline message needs no "Open" beside "Offline".
+        !(c.offline && c.assignee_id === null && c.status === "open") && <StatusBadge status={c.status} />
+      )}
+    </span>
+  );
+}
+
 // --- the open conversation -------------------------------------------------------------------------
+/** The open conversation's participants, once its detail is loaded. */
+function participantsFor(id: string): Participant[] | null {
+  const d = detail.value;
+  return d && d.conversation.id === id ? d.participants : null;
+}
+
 function ConversationPane() {
   const id = openId.value;
   rev.value;
@@ -242,9 +315,24 @@ function ConversationPane() {
   }
   const c = cache.get(id) ?? null;
   const typing = visitorTyping.value;
+  const participants = participantsFor(id);
+  const access: Access = c ? accessTo(c, participants ? participants.map((p) => p.id) : null, me.value) : "reply";
+  const d = detail.value;
+  const email = c ? c.contact_email ?? (d && d.conversation.id === id ? d.contact.email : null) : null;
   return (
     <section class="pane" aria-label="Conversation">
-      <PaneHeader id={id} c={c} />
+      <PaneHeader id={id} c={c} participants={participants} access={access} />
+      {c && access === "observe" && (
+        <div class="banner banner-observe" role="status" data-testid="observe-banner">
+          <EyeIcon />
+          <span class="banner-text">
+            You're observing — the visitor and {c.assignee_name ?? "the assignee"} don't see you.
+          </span>
+          <button type="button" class="btn btn-small btn-primary" data-testid="join" onClick={() => void join(id)}>
+            Join
+          </button>
+        </div>
+      )}
       <div
         class="messages"
         ref={scroller}
@@ -269,22 +357,47 @@ function ConversationPane() {
       <p class="typing" aria-live="polite">
         {typing && typing.conversationId === id ? (typing.name || "Visitor") + " is typing…" : ""}
       </p>
-      <Composer key={id} id={id} />
+      {c && c.offline && (
+        <p class="banner banner-offline" data-testid="offline-banner">
+          <MailIcon />
+          <span class="banner-text">
+            {email ? (
+              <>
+                The visitor left this as an offline message. Your reply is sent to <strong>{email}</strong> by email.
+              </>
+            ) : (
+              "No email address: the visitor sees your reply only if they come back to the chat."
+            )}
+          </span>
+        </p>
+      )}
+      <Composer key={id} id={id} access={access} assigneeName={c ? c.assignee_name : null} />
     </section>
   );
 }
 
-function PaneHeader({ id, c }: { id: string; c: Conversation | null }) {
+function PaneHeader({ id, c, participants, access }: { id: string; c: Conversation | null; participants: Participant[] | null; access: Access }) {
   const agent = me.value;
+  const [dialog, setDialog] = useState<"transfer" | "invite" | null>(null);
+  const elevated = !!agent && (agent.role === "supervisor" || agent.role === "admin");
+  const live = !!c && c.status !== "resolved";
+  // Plain agents hand on only what they could reply in; supervisors and admins anything.
+  const canTransfer = live && (elevated || access === "reply");
+  const canInvite = live && !!c && c.assignee_id !== null && (elevated || access === "reply");
   return (
     <header class="pane-header">
       <div class="pane-title">
         <h2>{c ? contactLabel(c.contact_name, c.contact_id) : "Conversation"}</h2>
         {c && (
-          <p class="muted">
-            {c.website_name}
-            {c.assignee_name ? " · Assigned to " + (agent && c.assignee_id === agent.id ? "you" : c.assignee_name) : " · Unassigned"}
-          </p>
+          <div class="pane-meta muted">
+            <span>
+              {c.website_name}
+              {c.assignee_name ? " · Assigned to " + (agent && c.assignee_id === agent.id ? "you" : c.assignee_name) : " · Unassigned"}
+            </span>
+            {c.team_name && <TeamBadge name={c.team_name} />}
+            {c.priority !== "normal" && <span class={"badge prio-" + c.priority}>{PRIORITY_LABEL[c.priority]}</span>}
+            {participants && participants.length > 0 && <Participants list={participants} />}
+          </div>
         )}
       </div>
       <div class="pane-actions">
@@ -292,6 +405,22 @@ function PaneHeader({ id, c }: { id: string; c: Conversation | null }) {
         {c && c.status !== "resolved" && c.assignee_id === null && (
           <button type="button" class="btn btn-primary" data-testid="take" onClick={() => void act("take", id)}>
             Take
+          </button>
+        )}
+        {canTransfer && (
+          <button
+            type="button"
+            class="btn"
+            data-testid="transfer-button"
+            aria-haspopup="dialog"
+            onClick={() => setDialog("transfer")}
+          >
+            Transfer
+          </button>
+        )}
+        {canInvite && (
+          <button type="button" class="btn" data-testid="invite-button" aria-haspopup="dialog" onClick={() => setDialog("invite")}>
+            Invite
           </button>
         )}
         {c && c.status !== "resolved" && (
@@ -305,7 +434,358 @@ function PaneHeader({ id, c }: { id: string; c: Conversation | null }) {
           </button>
         )}
       </div>
+      {c && dialog === "transfer" && <TransferDialog c={c} onClose={() => setDialog(null)} />}
+      {c && dialog === "invite" && <InviteDialog c={c} participants={participants ?? []} onClose={() => setDialog(null)} />}
     </header>
+  );
+}
+
+/** Invited colleagues as small chips: first names (full names on hover and for screen readers). */
+function Participants({ list }: { list: Participant[] }) {
+  const self = me.value ? me.value.id : null;
+  return (
+    <ul class="participants" aria-label="Invited colleagues" data-testid="participants">
+      {list.map((p) => {
+        const full = p.id === self ? "You" : p.name;
+        const short = p.id === self ? "You" : p.name.trim().split(/\s+/)[0] || p.name;
+        return (
+          <li key={p.id} class="chip" title={full + (p.id === self ? " joined" : " was invited") + " and can reply"} data-id={p.id}>
+            <span class="avatar avatar-xs" aria-hidden="true">
+              {initial(p.name)}
+            </span>
+            <span class="chip-name" aria-hidden={short !== full ? "true" : undefined}>
+              {short}
+            </span>
+            {short !== full && <span class="sr-only">{full}</span>}
+          </li>
+        );
+      })}
+    </ul>
+  );
+}
+
+// --- transfer and invite ---------------------------------------------------------------------------
+let dialogSeq = 0;
+
+/**
+ * A modal dialog: the rest of the page is inert while it is open (the browser traps focus),
+ * Escape and a click on the backdrop close it, and focus goes back to what opened it.
+ */
+function Modal({ title, testId, onClose, children }: { title: string; testId: string; onClose: () => void; children: ComponentChildren }) {
+  const ref = useRef<HTMLDialogElement>(null);
+  const [titleId] = useState(() => "dialog-title-" + ++dialogSeq);
+  useEffect(() => {
+    const d = ref.current;
+    if (!d) return;
+    const opener = document.activeElement instanceof HTMLElement ? document.activeElement : null;
+    if (!d.open) d.showModal();
+    return () => {
+      if (d.open) d.close();
+      if (opener && opener.isConnected) opener.focus();
+    };
+  }, []);
+  return (
+    <dialog
+      ref={ref}
+      class="modal"
+      aria-labelledby={titleId}
+      data-testid={testId}
+      onCancel={(e) => {
+        e.preventDefault();
+        onClose();
+      }}
+      onMouseDown={(e) => {
+        // The dialog element itself is only hit on the backdrop: its content fills it.
+        if (e.target === e.currentTarget) onClose();
+      }}
+    >
+      <div class="modal-body">
+        <h2 id={titleId}>{title}</h2>
+        {children}
+      </div>
+    </dialog>
+  );
+}
+
+const PRESENCE_LABEL: Record<Presence, string> = { online: "Online", away: "Away", offline: "Offline" };
+const PRESENCE_ORDER: Record<Presence, number> = { online: 0, away: 1, offline: 2 };
+type Load = { active: number; limit: number };
+
+/** Colleagues, the available ones first, and what the monitor says of their load (if allowed). */
+function useColleagues(): { list: AgentView[]; loads: Map<string, Load> } {
+  const [loads, setLoads] = useState<Map<string, Load>>(new Map());
+  useEffect(() => {
+    void loadAgents(true);
+    const a = me.value;
+    if (!a || (a.role !== "supervisor" && a.role !== "admin")) return;
+    let stop = false;
+    api
+      .monitor()
+      .then((m) => {
+        if (!stop) setLoads(new Map(m.agents.map((x) => [x.id, { active: x.active, limit: x.limit }])));
+      })
+      .catch(() => {
+        // The load is a hint; the list works without it.
+      });
+    return () => {
+      stop = true;
+    };
+  }, []);
+  const list = (agents.value ?? [])
+    .slice()
+    .sort((x, y) => PRESENCE_ORDER[x.presence] - PRESENCE_ORDER[y.presence] || x.name.localeCompare(y.name));
+  return { list, loads };
+}
+
+function agentOption(a: AgentView, load: Load | undefined, self: string | null): string {
+  const full = load && load.active >= load.limit ? ", full" : "";
+  return (
+    a.name +
+    (a.id === self ? " (you)" : "") +
+    " — " +
+    PRESENCE_LABEL[a.presence] +
+    (load ? ", " + load.active + "/" + load.limit + " chats" + full : "")
+  );
+}
+
+/** The chosen colleague's presence, with its dot, under the select. */
+function AgentHint({ a, load }: { a: AgentView | undefined; load: Load | undefined }) {
+  if (!a) return null;
+  return (
+    <small class="agent-hint">
+      <span class={"presence-dot is-" + a.presence} aria-hidden="true" />
+      {PRESENCE_LABEL[a.presence]}
+      {load ? " · " + load.active + " of " + load.limit + " chats" : " · takes up to " + a.max_chats + " chats"}
+      {a.presence !== "online" ? " · may not answer soon" : ""}
+    </small>
+  );
+}
+
+const REASON_MAX = 500;
+
+function TransferDialog({ c, onClose }: { c: Conversation; onClose: () => void }) {
+  const { list, loads } = useColleagues();
+  const self = me.value ? me.value.id : null;
+  const [agentId, setAgentId] = useState("");
+  const [teamId, setTeamId] = useState("");
+  const [reason, setReason] = useState("");
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  useEffect(() => {
+    void loadTeams(true);
+  }, []);
+  const choices = list.filter((a) => a.id !== c.assignee_id);
+  const teamList = teams.value ?? [];
+  const chosen = choices.find((a) => a.id === agentId);
+
+  const submit = async () => {
+    if ((!agentId && !teamId) || busy) return;
+    setBusy(true);
+    setError(null);
+    try {
+      await transfer(c.id, { agent_id: agentId || null, team_id: agentId ? null : teamId || null, reason: reason.trim() || null });
+      onClose();
+    } catch (e) {
+      setError(problemText(e));
+      setBusy(false);
+    }
+  };
+
+  return (
+    <Modal title="Transfer conversation" testId="transfer-dialog" onClose={onClose}>
+      <p class="muted small">
+        Hand {contactLabel(c.contact_name, c.contact_id)} to a colleague, or put the chat back in a team's queue.
+      </p>
+      <form
+        onSubmit={(e) => {
+          e.preventDefault();
+          void submit();
+        }}
+      >
+        <label class="field">
+          <span>To a colleague</span>
+          <select
+            value={agentId}
+            data-testid="transfer-agent"
+            onChange={(e) => {
+              setAgentId(e.currentTarget.value);
+              if (e.currentTarget.value) setTeamId("");
+            }}
+          >
+            <option value="">{agents.value ? "Choose a colleague…" : "Loading…"}</option>
+            {choices.map((a) => (
+              <option key={a.id} value={a.id}>
+                {agentOption(a, loads.get(a.id), self)}
+              </option>
+            ))}
+          </select>
+          <AgentHint a={chosen} load={chosen ? loads.get(chosen.id) : undefined} />
+        </label>
+        <label class="field">
+          <span>Or to a team</span>
+          <select
+            value={teamId}
+            data-testid="transfer-team"
+            onChange={(e) => {
+              setTeamId(e.currentTarget.value);
+              if (e.currentTarget.value) setAgentId("");
+            }}
+          >
+            <option value="">{teams.value ? (teamList.length ? "Choose a team…" : "No teams yet") : "Loading…"}</option>
+            {teamList.map((t) => (
+              <option key={t.id} value={t.id}>
+                {t.name + (t.id === c.team_id ? " (current)" : "")}
+              </option>
+            ))}
+          </select>
+          {teamId && <small>The first available agent in the team gets it.</small>}
+        </label>
+        <label class="field">
+          <span>
+            Reason <span class="muted">(optional)</span>
+          </span>
+          <textarea
+            value={reason}
+            rows={3}
+            maxLength={REASON_MAX}
+            data-testid="transfer-reason"
+            placeholder="What's going on, what's been tried"
+            onInput={(e) => setReason(e.currentTarget.value)}
+          />
+          <small>
+            Kept as an internal note · {reason.length}/{REASON_MAX}
+          </small>
+        </label>
+        {error && (
+          <p class="form-error" role="alert" data-testid="transfer-error">
+            {error}
+          </p>
+        )}
+        <div class="modal-actions">
+          <button type="button" class="btn" onClick={onClose}>
+            Cancel
+          </button>
+          <button type="submit" class="btn btn-primary" data-testid="transfer-submit" disabled={!agentId && !teamId} aria-busy={busy}>
+            {busy ? "Transferring…" : "Transfer"}
+          </button>
+        </div>
+      </form>
+    </Modal>
+  );
+}
+
+function InviteDialog({ c, participants, onClose }: { c: Conversation; participants: Participant[]; onClose: () => void }) {
+  const { list, loads } = useColleagues();
+  const self = me.value ? me.value.id : null;
+  const [agentId, setAgentId] = useState("");
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const taken = new Set(participants.map((p) => p.id));
+  const choices = list.filter((a) => a.id !== c.assignee_id && a.id !== self && !taken.has(a.id));
+  const chosen = choices.find((a) => a.id === agentId);
+
+  const submit = async () => {
+    if (!agentId || busy) return;
+    setBusy(true);
+    setError(null);
+    try {
+      await invite(c.id, agentId);
+      onClose();
+    } catch (e) {
+      setError(problemText(e));
+      setBusy(false);
+    }
+  };
+
+  return (
+    <Modal title="Invite a colleague" testId="invite-dialog" onClose={onClose}>
+      <p class="muted small">
+        They can reply too; {c.assignee_id === self ? "you keep" : (c.assignee_name ?? "the assignee") + " keeps"} the conversation.
+      </p>
+      <form
+        onSubmit={(e) => {
+          e.preventDefault();
+          void submit();
+        }}
+      >
+        <label class="field">
+          <span>Colleague</span>
+          <select value={agentId} data-testid="invite-agent" onChange={(e) => setAgentId(e.currentTarget.value)}>
+            <option value="">{agents.value ? (choices.length ? "Choose a colleague…" : "Everyone is already here") : "Loading…"}</option>
+            {choices.map((a) => (
+              <option key={a.id} value={a.id}>
+                {agentOption(a, loads.get(a.id), self)}
+              </option>
+            ))}
+          </select>
+          <AgentHint a={chosen} load={chosen ? loads.get(chosen.id) : undefined} />
+        </label>
+        {error && (
+          <p class="form-error" role="alert">
+            {error}
+          </p>
+        )}
+        <div class="modal-actions">
+          <button type="button" class="btn" onClick={onClose}>
+            Cancel
+          </button>
+          <button type="submit" class="btn btn-primary" data-testid="invite-submit" disabled={!agentId} aria-busy={busy}>
+            {busy ? "Inviting…" : "Invite"}
+          </button>
+        </div>
+      </form>
+    </Modal>
+  );
+}
+
+// --- notices -------------------------------------------------------------------------------------------
+/** "Ann transferred a conversation to you", with a link to it; stays until opened or dismissed. */
+function Notices() {
+  const list = notices.value;
+  return (
+    <div class="notices" role="status" aria-live="polite" aria-relevant="additions">
+      {list.map((n) => {
+        const href = "/app/c/" + encodeURIComponent(n.conversationId);
+        return (
+          <div key={n.key} class="notice-toast" data-testid="notice" data-kind={n.kind}>
+            <span class="notice-text">{n.text}</span>
+            <span class="notice-actions">
+              <button type="button" class="btn btn-small btn-ghost" onClick={() => dismissNotice(n.key)}>
+                Dismiss
+              </button>
+              <a
+                href={href}
+                class="btn btn-small btn-primary"
+                data-testid="notice-open"
+                onClick={(e) => {
+                  dismissNotice(n.key);
+                  linkClick(e, href);
+                }}
+              >
+                Open
+              </a>
+            </span>
+          </div>
+        );
+      })}
+    </div>
+  );
+}
+
+function EyeIcon() {
+  return (
+    <svg viewBox="0 0 24 24" width="16" height="16" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" aria-hidden="true">
+      <path d="M2 12s3.6-7 10-7 10 7 10 7-3.6 7-10 7S2 12 2 12z" />
+      <circle cx="12" cy="12" r="3" />
+    </svg>
+  );
+}
+
+function MailIcon() {
+  return (
+    <svg viewBox="0 0 24 24" width="16" height="16" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" aria-hidden="true">
+      <path d="M3 6h18v12H3zM3 7l9 6 9-6" />
+    </svg>
   );
 }
 
@@ -373,9 +853,12 @@ function PendingItem({ o }: { o: Outgoing }) {
 
 const drafts = new Map<string, string>();
 
-function Composer({ id }: { id: string }) {
+/** With `access` other than "reply", only notes can be written. */
+function Composer({ id, access, assigneeName }: { id: string; access: Access; assigneeName: string | null }) {
   const [text, setText] = useState(drafts.get(id) ?? "");
-  const [note, setNote] = useState(false);
+  const [noteChosen, setNote] = useState(false);
+  const notesOnly = access !== "reply";
+  const note = notesOnly || noteChosen;
   const box = useRef<HTMLTextAreaElement>(null);
 
   useLayoutEffect(() => {
@@ -401,6 +884,11 @@ function Composer({ id }: { id: string }) {
         submit();
       }}
     >
+      {access === "notes" && (
+        <p class="composer-lock" data-testid="assigned-banner">
+          Assigned to {assigneeName ?? "a colleague"}. Ask them to invite you, or leave a note.
+        </p>
+      )}
       <textarea
         id={REPLY_BOX_ID}
         ref={box}
@@ -429,7 +917,14 @@ function Composer({ id }: { id: string }) {
           class={"btn btn-small note-toggle" + (note ? " is-on" : "")}
           aria-pressed={note}
           data-testid="note-toggle"
-          title="Switch between a reply to the visitor and an internal note"
+          disabled={notesOnly}
+          title={
+            notesOnly
+              ? access === "observe"
+                ? "Join the conversation to reply to the visitor"
+                : "Only the assignee and invited colleagues can reply"
+              : "Switch between a reply to the visitor and an internal note"
+          }
           onClick={() => {
             if (!note) stopTyping();
             setNote(!note);
@@ -438,7 +933,9 @@ function Composer({ id }: { id: string }) {
         >
           {note ? "Note" : "Reply"}
         </button>
-        <span class="muted small">{note ? "Only agents will see this note." : ""}</span>
+        <span class="muted small">
+          {access === "observe" ? "Notes only while you observe. Join to reply." : note ? "Only agents will see this note." : ""}
+        </span>
         <button type="submit" class="btn btn-primary" data-testid="send" disabled={!text.trim()}>
           {note ? "Add note" : "Send"}
         </button>

@@ -1,10 +1,13 @@
-import { useEffect, useState } from "preact/hooks";
+// Settings: websites (with each one's routing and hours), teams, and people.
+import { useEffect, useRef, useState } from "preact/hooks";
 import type { AgentView } from "../../generated/AgentView";
+import type { Role } from "../../generated/Role";
 import type { WebsiteView } from "../../generated/WebsiteView";
 import { api, ApiError, problemText } from "../api";
-import type { Role } from "../../generated/Role";
 import { agents, me, showError } from "../store";
 import { ErrorNote, Snippet } from "../ui";
+import { SiteRoutingPanel } from "./Routing";
+import { Chips, PresenceDot, TeamsSection } from "./Teams";
 
 export function Settings() {
   const [sites, setSites] = useState<WebsiteView[] | null>(null);
@@ -33,23 +36,45 @@ export function Settings() {
         {sites && (
           <ul class="sites">
             {sites.map((w) => (
-              <li key={w.id} class="site" data-testid="website" data-id={w.id}>
-                <div class="site-head">
-                  <strong>{w.name}</strong>
-                  <span class="muted">{w.domain}</span>
-                  <code class="muted small" title="Site key">
-                    {w.site_key}
-                  </code>
-                </div>
-                <Snippet code={w.snippet} />
-              </li>
+              <Site key={w.id} site={w} isAdmin={isAdmin} />
             ))}
           </ul>
         )}
       </section>
       {isAdmin && <AddWebsite onAdded={(w) => setSites((s) => (s ? s.concat(w) : [w]))} />}
+      <TeamsSection isAdmin={isAdmin} />
       <Agents isAdmin={isAdmin} />
     </main>
+  );
+}
+
+function Site({ site, isAdmin }: { site: WebsiteView; isAdmin: boolean }) {
+  const [open, setOpen] = useState(false);
+  const panel = "routing-" + site.id;
+  return (
+    <li class="site" data-testid="website" data-id={site.id}>
+      <div class="site-head">
+        <strong>{site.name}</strong>
+        <span class="muted">{site.domain}</span>
+        <code class="muted small" title="Site key">
+          {site.site_key}
+        </code>
+        {isAdmin && (
+          <button
+            type="button"
+            class="btn btn-small site-routing-toggle"
+            aria-expanded={open}
+            aria-controls={open ? panel : undefined}
+            onClick={() => setOpen(!open)}
+            data-testid="site-routing-toggle"
+          >
+            Routing &amp; hours <span aria-hidden="true">{open ? "▴" : "▾"}</span>
+          </button>
+        )}
+      </div>
+      <Snippet code={site.snippet} />
+      {open && <SiteRoutingPanel site={site} id={panel} />}
+    </li>
   );
 }
 
@@ -121,14 +146,17 @@ function Agents({ isAdmin }: { isAdmin: boolean }) {
 
   return (
     <section class="card" aria-labelledby="agents-title" data-testid="agents-card">
-      <h2 id="agents-title">Agents</h2>
-      <p class="muted">Everyone who can answer chats for {self?.organization_name ?? "your organization"}.</p>
+      <h2 id="agents-title">People</h2>
+      <p class="muted">
+        Everyone who can answer chats for {self?.organization_name ?? "your organization"}. Routing gives an online agent chats up to
+        their chat limit; the skills strategy also looks at their skills and languages.
+      </p>
       <ErrorNote text={error} />
       {list === null && !error && <p class="muted">Loading…</p>}
       {list && (
         <ul class="agents">
           {list.map((a) => (
-            <AgentRow key={a.id} agent={a} isSelf={a.id === self?.id} />
+            <AgentRow key={a.id} agent={a} isSelf={a.id === self?.id} isAdmin={isAdmin} />
           ))}
         </ul>
       )}
@@ -137,23 +165,176 @@ function Agents({ isAdmin }: { isAdmin: boolean }) {
   );
 }
 
-function AgentRow({ agent, isSelf }: { agent: AgentView; isSelf: boolean }) {
-  const online = agent.status === "online";
+function AgentRow({ agent, isSelf, isAdmin }: { agent: AgentView; isSelf: boolean; isAdmin: boolean }) {
+  const [editing, setEditing] = useState(false);
+  const editRef = useRef<HTMLButtonElement>(null);
+  const close = () => {
+    setEditing(false);
+    setTimeout(() => editRef.current?.focus());
+  };
   return (
-    <li class="agent" data-testid="agent-row" data-email={agent.email}>
-      <span
-        class={"dot " + (online ? "is-online" : "is-away")}
-        role="img"
-        aria-label={online ? "Online" : "Away"}
-        title={online ? "Online" : "Away"}
-      />
+    <li class="agent" data-testid="agent-row" data-email={agent.email} data-id={agent.id}>
+      <PresenceDot presence={agent.presence} />
       <span class="agent-who">
         <strong>{agent.name}</strong>
         {isSelf && <span class="muted"> (you)</span>}
         <span class="muted small agent-mail">{agent.email}</span>
+        <Chips items={agent.skills} kind="skill" />
+        <Chips items={agent.languages} kind="lang" />
+      </span>
+      <span class="muted small agent-limit" title="Most chats routing gives them at once" data-testid="agent-limit">
+        up to {agent.max_chats} {agent.max_chats === 1 ? "chat" : "chats"}
       </span>
       <span class={"badge role-" + agent.role}>{ROLE_LABEL[agent.role] ?? agent.role}</span>
+      {isAdmin && (
+        <button
+          ref={editRef}
+          type="button"
+          class="btn btn-small btn-ghost"
+          aria-expanded={editing}
+          aria-label={"Edit " + agent.name}
+          onClick={() => (editing ? close() : setEditing(true))}
+          data-testid="agent-edit"
+        >
+          Edit
+        </button>
+      )}
+      {editing && <AgentSettings agent={agent} isSelf={isSelf} onDone={close} />}
     </li>
+  );
+}
+
+/** "billing, VIP , billing" → ["billing", "VIP"]. */
+function tags(s: string): string[] {
+  return Array.from(new Set(s.split(",").map((t) => t.trim()).filter((t) => t !== "")));
+}
+
+function AgentSettings({ agent, isSelf, onDone }: { agent: AgentView; isSelf: boolean; onDone: () => void }) {
+  const [role, setRole] = useState<Role>(agent.role);
+  const [max, setMax] = useState(String(agent.max_chats));
+  const [skills, setSkills] = useState(agent.skills.join(", "));
+  const [languages, setLanguages] = useState(agent.languages.join(", "));
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const firstRef = useRef<HTMLSelectElement>(null);
+  const maxRef = useRef<HTMLInputElement>(null);
+  const id = "agent-" + agent.id;
+
+  useEffect(() => (isSelf ? maxRef.current?.focus() : firstRef.current?.focus()), []);
+
+  const submit = async (e: Event) => {
+    e.preventDefault();
+    const maxChats = Number(max);
+    if (!Number.isInteger(maxChats) || maxChats < 1 || maxChats > 50) {
+      setError("The chat limit is a whole number from 1 to 50.");
+      return;
+    }
+    const body = { role, max_chats: maxChats, skills: tags(skills), languages: tags(languages) };
+    for (const [what, list] of [["skills", body.skills], ["languages", body.languages]] as const) {
+      if (list.length > 30) return setError("At most 30 " + what + ".");
+      const long = list.find((t) => t.length > 40);
+      if (long) return setError("“" + long.slice(0, 20) + "…” is too long (40 characters at most).");
+    }
+    setBusy(true);
+    setError(null);
+    try {
+      const a = await api.updateAgent(agent.id, body);
+      agents.value = (agents.value ?? []).map((x) => (x.id === a.id ? a : x));
+      if (me.value && me.value.id === a.id) me.value = { ...me.value, ...a };
+      onDone();
+    } catch (err) {
+      setError(problemText(err));
+      setBusy(false);
+    }
+  };
+
+  return (
+    <form
+      class="agent-form compact"
+      onSubmit={submit}
+      aria-label={"Settings of " + agent.name}
+      onKeyDown={(e) => {
+        if (e.key === "Escape") onDone();
+      }}
+      data-testid="agent-form"
+    >
+      <div class="agent-form-grid">
+        <label class="field">
+          <span>Role</span>
+          <select
+            ref={firstRef}
+            value={role}
+            disabled={isSelf}
+            title={isSelf ? "Another admin can change your role." : undefined}
+            onChange={(e) => setRole(e.currentTarget.value as Role)}
+            data-testid="agent-edit-role"
+          >
+            {ROLES.map((r) => (
+              <option key={r} value={r}>
+                {ROLE_LABEL[r]}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label class="field">
+          <span>Chat limit</span>
+          <input
+            ref={maxRef}
+            type="number"
+            min={1}
+            max={50}
+            step={1}
+            required
+            value={max}
+            onInput={(e) => setMax(e.currentTarget.value)}
+            aria-describedby={id + "-max-help"}
+            data-testid="agent-edit-max"
+          />
+          <small id={id + "-max-help"}>Chats at once, 1–50</small>
+        </label>
+        <label class="field">
+          <span>Skills</span>
+          <input
+            value={skills}
+            placeholder="billing, returns"
+            autocomplete="off"
+            onInput={(e) => setSkills(e.currentTarget.value)}
+            aria-describedby={id + "-skills-help"}
+            data-testid="agent-edit-skills"
+          />
+          <small id={id + "-skills-help"}>
+            {tags(skills).length ? <Chips items={tags(skills)} kind="skill" /> : "Comma-separated"}
+          </small>
+        </label>
+        <label class="field">
+          <span>Languages</span>
+          <input
+            value={languages}
+            placeholder="en, de"
+            autocomplete="off"
+            onInput={(e) => setLanguages(e.currentTarget.value)}
+            aria-describedby={id + "-lang-help"}
+            data-testid="agent-edit-languages"
+          />
+          <small id={id + "-lang-help"}>
+            {tags(languages).length ? <Chips items={tags(languages)} kind="lang" /> : "Comma-separated codes: en, de, pt-BR"}
+          </small>
+        </label>
+      </div>
+      {error && (
+        <p class="form-error" role="alert" data-testid="agent-edit-error">
+          {error}
+        </p>
+      )}
+      <div class="form-actions">
+        <button class="btn btn-primary btn-small" type="submit" disabled={busy} data-testid="agent-edit-save">
+          {busy ? "Saving…" : "Save"}
+        </button>
+        <button class="btn btn-small" type="button" onClick={onDone}>
+          Cancel
+        </button>
+      </div>
+    </form>
   );
 }
 
