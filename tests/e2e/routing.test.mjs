@@ -15,6 +15,7 @@ import {
   openWidget,
   shot,
   startServer,
+  waitForCounts,
   widgetConnected,
   widgetSend,
 } from "./harness.mjs";
@@ -150,6 +151,7 @@ describe("overflow to a backup team, set up in Settings", () => {
     const notice = alice.page.getByTestId("notice");
     await notice.filter({ hasText: "Asks about a wholesale order" }).waitFor();
     await shot(alice.page, "routing-transfer-notice");
+    await waitForCounts(alice.page, { mine: 1 });
     await alice.page.getByTestId("notice-open").first().click();
     await alice.page.getByTestId("msg").filter({ hasText: "Bob Agent transferred the conversation to Alice Admin" }).waitFor();
     await alice.page.getByTestId("msg").filter({ hasText: "Asks about a wholesale order" }).waitFor();
@@ -165,6 +167,7 @@ describe("a queued visitor sees their position fall", () => {
   let bob;
   let first;
   let second;
+  let alice;
 
   before(async () => {
     server = await startServer("routing-queue");
@@ -187,7 +190,7 @@ describe("a queued visitor sees their position fall", () => {
     await eventually("Bob to be online", async () => (await toggle.getAttribute("aria-checked")) === "true");
     // The team and the site's routing, through the API (Settings is covered above); Bob is an
     // agent, so Alice does it.
-    const alice = await newPerson(browser);
+    alice = await newPerson(browser, { viewport: { width: 1280, height: 800 } });
     await loginAgent(alice.page, server, ALICE);
     const bobId = await agentId(alice.page, BOB.email);
     const team = await api(alice.page, "POST", "/teams", {
@@ -208,9 +211,10 @@ describe("a queued visitor sees their position fall", () => {
       offer_offline_after_secs: 600,
     });
     assert.equal(saved.status, 200);
-    // Alice leaves, so only Bob is online.
+    // Alice steps away, so only Bob takes chats; she watches the queue.
     await api(alice.page, "PUT", "/me/status", { status: "away", release: false });
-    await alice.context.close();
+    await alice.page.goto(server.base + "/app/monitor");
+    await alice.page.getByTestId("monitor-waiting").waitFor();
 
     const f1 = await visitorSays(first, server, "First in line");
     await eventually("the first visitor to be next", async () => /next/i.test((await f1.getByTestId("queue-position").textContent()) || ""));
@@ -218,7 +222,9 @@ describe("a queued visitor sees their position fall", () => {
     await eventually("the second visitor to be number 2", async () => /\b2\b/.test((await f2.getByTestId("queue-position").textContent()) || ""));
     await shot(second.page, "routing-queue-position-2");
 
-    // The supervisor's view shows both waiting.
+    // The queue monitor shows both waiting, live.
+    await eventually("the monitor to show 2 waiting", async () => (await alice.page.getByTestId("monitor-waiting").textContent()).includes("2"));
+    await shot(alice.page, "routing-queue-monitor");
     await page.goto(server.base + "/app");
     await page.getByTestId("tab-unassigned").click();
     await eventually("two chats under New", async () => (await page.getByTestId("conv-item").count()) === 2);
@@ -235,6 +241,8 @@ describe("a queued visitor sees their position fall", () => {
     await f1.getByTestId("queue-status").waitFor({ state: "hidden" });
     await eventually("the second visitor to be next", async () => /next/i.test((await f2.getByTestId("queue-position").textContent()) || ""));
     await shot(second.page, "routing-queue-position-1");
+    await eventually("the monitor to show 1 waiting", async () => (await alice.page.getByTestId("monitor-waiting").textContent()).includes("1"));
+    await alice.page.locator(`[data-testid="agent-${await agentId(alice.page, BOB.email)}"]`).getByTestId("agent-load").filter({ hasText: "1" }).waitFor();
 
     await page.getByTestId("tab-unassigned").click();
     await page.getByTestId("conv-item").filter({ hasText: "Second in line" }).click();
@@ -244,5 +252,62 @@ describe("a queued visitor sees their position fall", () => {
     await f2.getByTestId("queue-status").waitFor({ state: "hidden" });
     await shot(second.page, "routing-queue-served");
     for (const p of [bob, first, second]) assert.deepEqual(p.pageErrors, []);
+  });
+});
+
+describe("a site that hides its chat outside its hours", () => {
+  let server;
+  let browser;
+
+  before(async () => {
+    server = await startServer("routing-hours");
+    browser = await launchBrowser();
+  });
+
+  after(async () => {
+    await browser?.close();
+    await server?.stop();
+  });
+
+  it("shows no launcher while closed, and no chat frame is loaded to find out", async () => {
+    const alice = await newPerson(browser);
+    await loginAgent(alice.page, server, ALICE);
+    const { body: sites } = await api(alice.page, "GET", "/websites");
+    // Closed all week (open only on the one date that is a holiday).
+    const today = new Date().toISOString().slice(0, 10);
+    const saved = await api(alice.page, "PUT", `/websites/${sites[0].id}/routing`, {
+      default_team: null,
+      rules: [],
+      hours: { timezone: "UTC", days: [[[0, 1440]], [[0, 1440]], [[0, 1440]], [[0, 1440]], [[0, 1440]], [[0, 1440]], [[0, 1440]]], holidays: [today] },
+      when_closed: "hide",
+      offer_offline_after_secs: 120,
+    });
+    assert.equal(saved.status, 200, JSON.stringify(saved.body));
+    const visitor = await newPerson(browser);
+    const page = visitor.page;
+    const frames = [];
+    page.on("request", (r) => /frame\.html/.test(r.url()) && frames.push(r.url()));
+    await page.goto(server.demoUrl);
+    // The loader remembers "hidden until tomorrow" once the answer arrived.
+    const stored = await eventually("the loader to learn the site is closed", async () => {
+      const v = await page.evaluate(() => localStorage.getItem("fd_hours_demo-site"));
+      return v && v.startsWith("h") ? v : null;
+    });
+    assert.ok(Number(stored.slice(1)) > Date.now(), stored);
+    assert.equal(await page.getByTestId("fd-launcher").isVisible(), false);
+    assert.deepEqual(frames, [], "the chat frame was not loaded");
+    await shot(page, "routing-hours-hidden");
+    // The same site open again: a new visitor sees the launcher.
+    await api(alice.page, "PUT", `/websites/${sites[0].id}/routing`, {
+      default_team: null,
+      rules: [],
+      hours: null,
+      when_closed: "hide",
+      offer_offline_after_secs: 120,
+    });
+    const other = await newPerson(browser);
+    await other.page.goto(server.demoUrl);
+    await other.page.getByTestId("fd-launcher").waitFor();
+    assert.deepEqual(visitor.pageErrors, []);
   });
 });

@@ -56,6 +56,7 @@ pub fn router(state: AppState) -> Router {
     let api = Router::new()
         .route("/setup", get(http::setup::status).post(http::setup::create))
         .route("/widget/session", post(http::widget::session))
+        .route("/widget/availability", get(http::widget::site_availability))
         .route("/auth/login", post(http::auth::login))
         .route("/auth/logout", post(http::auth::logout))
         .route("/me", get(http::auth::me))

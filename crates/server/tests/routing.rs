@@ -15,6 +15,7 @@ on_both_backends!(
     an_agent_gone_past_the_grace_period_hands_chats_back,
     a_waiting_visitor_can_leave_a_message,
     closed_hours_take_offline_messages,
+    site_rules_pick_the_team_and_skills_pick_the_agent,
 );
 
 struct Org {
@@ -493,4 +494,91 @@ fn chrono_today_tokyo() -> String {
     let m = if mp < 10 { mp + 3 } else { mp - 9 };
     let y = if m <= 2 { y + 1 } else { y };
     format!("{y:04}-{m:02}-{d:02}")
+}
+
+async fn site_rules_pick_the_team_and_skills_pick_the_agent(backend: Backend) {
+    let t = TestServer::start(backend).await;
+    let mut o = org(&t).await;
+    let (admin_id, bob) = (o.admin_id.clone(), o.agent_id.clone());
+    // Bob speaks German and knows billing; both are in a skills team.
+    let (status, _) = o
+        .admin
+        .put(
+            &format!("/api/v1/agents/{bob}"),
+            json!({"role": "agent", "max_chats": 3, "skills": ["billing"], "languages": ["de"]}),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let skills = o
+        .team("Experts", "skills", &[&admin_id, &bob], Value::Null)
+        .await;
+    let german = o.team("German", "manual", &[&bob], Value::Null).await;
+    let vip = o
+        .team("Enterprise", "manual", &[&admin_id], Value::Null)
+        .await;
+    let general = o.team("General", "manual", &[&admin_id], Value::Null).await;
+    o.routing(json!({"default_team": general, "offer_offline_after_secs": 60, "rules": [
+        {"condition": {"attribute": {"key": "plan", "value": "enterprise"}}, "team": vip, "skill": null},
+        {"condition": {"department": "Billing"}, "team": skills, "skill": "billing"},
+        {"condition": {"language": "de"}, "team": german, "skill": null},
+    ]}))
+    .await;
+    let _a = online(&t, &mut o.admin).await;
+    let _b = online(&t, &mut o.agent).await;
+    // A visitor whose browser says de-AT goes to the German team.
+    let mut anon = Browser::new(&t.url);
+    let start = |lang: &str| json!({"site_key": o.t.site_key, "context": {"language": lang}});
+    let (_, s1) = anon.post("/api/v1/widget/session", start("de-AT")).await;
+    let mut v1 = Client::visitor(&t, s1["token"].as_str().unwrap()).await;
+    let c1 = v1.say("a", None, "Hallo").await.unwrap().conversation_id.0;
+    assert_eq!(conversation(&o.admin, &c1).await["team_name"], "German");
+    // Attributes come from the contact (set by the SDK and pre-chat form once they exist;
+    // here through the store). The first matching rule wins: enterprise beats German.
+    let (_, s2) = anon.post("/api/v1/widget/session", start("de")).await;
+    let contact2 = frontdesk_core::ContactId(s2["contact_id"].as_str().unwrap().into());
+    let attrs = [("plan".to_string(), "enterprise".to_string())]
+        .into_iter()
+        .collect();
+    t.store()
+        .merge_contact_attributes(&contact2, &attrs)
+        .await
+        .unwrap();
+    let mut v2 = Client::visitor(&t, s2["token"].as_str().unwrap()).await;
+    let c2 = v2.say("a", None, "Hi").await.unwrap().conversation_id.0;
+    assert_eq!(conversation(&o.admin, &c2).await["team_name"], "Enterprise");
+    // The Billing department needs the billing skill: Bob gets it although the admin is
+    // earlier in the team and has more room.
+    let (_, s3) = anon.post("/api/v1/widget/session", start("en")).await;
+    let contact3 = frontdesk_core::ContactId(s3["contact_id"].as_str().unwrap().into());
+    let attrs = [("department".to_string(), "Billing".to_string())]
+        .into_iter()
+        .collect();
+    t.store()
+        .merge_contact_attributes(&contact3, &attrs)
+        .await
+        .unwrap();
+    let mut v3 = Client::visitor(&t, s3["token"].as_str().unwrap()).await;
+    let c3 = v3
+        .say("a", None, "My invoice")
+        .await
+        .unwrap()
+        .conversation_id
+        .0;
+    let seen = visitor_sees(&mut v3, |c| {
+        c.status == frontdesk_core::ConversationStatus::Assigned
+    })
+    .await;
+    assert_eq!(seen.agent_name.as_deref(), Some("Agent a"));
+    assert_eq!(conversation(&o.admin, &c3).await["team_name"], "Experts");
+    // Nothing matched: the default team.
+    let (_, s4) = anon.post("/api/v1/widget/session", start("fr")).await;
+    let mut v4 = Client::visitor(&t, s4["token"].as_str().unwrap()).await;
+    let c4 = v4
+        .say("a", None, "Bonjour")
+        .await
+        .unwrap()
+        .conversation_id
+        .0;
+    assert_eq!(conversation(&o.admin, &c4).await["team_name"], "General");
+    t.stop().await;
 }

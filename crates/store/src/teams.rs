@@ -348,6 +348,24 @@ impl Store {
         Ok(back)
     }
 
+    /// An agent set away automatically is online again, with a lease from `now` (so the grace
+    /// period runs from now, not from when they were last connected). Whether they were.
+    pub async fn return_from_auto_away(&self, agent: &AgentId, now: Millis) -> Result<bool> {
+        on_db!(&self.db, |p| {
+            Ok(sqlx::query(
+                "UPDATE agents SET status = 'online', auto_away = 0, \
+                 online_until = CASE WHEN online_until > $2 THEN online_until ELSE $2 END \
+                 WHERE id = $1 AND auto_away = 1",
+            )
+            .bind(agent.as_str())
+            .bind(now)
+            .execute(p)
+            .await?
+            .rows_affected()
+                > 0)
+        })
+    }
+
     /// Ends an agent's presence lease now (their last connection to this node closed).
     pub async fn end_presence(&self, agent: &AgentId, at: Millis) -> Result<()> {
         on_db!(&self.db, |p| {

@@ -7,11 +7,12 @@
 // innerHTML (pages with Trusted Types would refuse it), and the chat itself lives in an iframe
 // on our own origin that is created only when the visitor first opens the chat.
 //
-// One exception: a site may hide its chat outside its hours, and only the frame can tell (from
-// the widget session). With no answer remembered, the loader creates the frame (closed) at once
-// and shows the launcher when the frame says so (fd:hours), or after 6 s without an answer. The
-// answer is kept in fd_hours_SITE while it cannot change: a day for a site that never hides, until
-// opening time for one that is hidden now; a site that hides but is open now is asked every view.
+// One exception: a site may hide its chat outside its hours. With no answer remembered, the
+// loader asks GET /api/v1/widget/availability (a tiny, cacheable, contact-free read) and keeps
+// the launcher hidden until the answer, or for 6 s at most. If the page's CSP forbids that fetch,
+// it creates the frame (closed) instead, which tells it the same (fd:hours). The answer is kept
+// in fd_hours_SITE while it cannot change: a day for a site that never hides, until opening time
+// for one that is hidden now; a site that hides but is open now is asked every view.
 //
 // The hosted chat page (/chat/SITEKEY, see chat.ts) marks <html data-frontdesk="page">: the chat
 // opens at start, centred on wide screens.
@@ -140,16 +141,41 @@ type FrameMessage = { type?: unknown; count?: unknown; hide?: unknown; until?: u
     panel.appendChild(iframe);
   };
 
+  /** Shows or hides the launcher by the site's hours, and remembers the answer while it holds. */
+  const hours = (hide: boolean, until: number) => {
+    clearTimeout(probeTimer);
+    hidden = hide;
+    store(HOURS_KEY, until > Date.now() ? (hide ? "h" : "s") + until : null);
+    draw();
+  };
+
   /** Creates the frame to learn whether the site is open; the launcher waits, but not forever. */
   const probe = () => {
     // A frame already there checks again by itself at opening time.
     if (iframe) return;
     hidden = true;
     frame();
+  };
+
+  /** Asks the server whether the site is open now; falls back to the frame. */
+  const ask = () => {
+    hidden = true;
+    clearTimeout(probeTimer);
     probeTimer = setTimeout(() => {
       hidden = false;
       draw();
     }, 6000);
+    fetch(origin + "/api/v1/widget/availability?site_key=" + encodeURIComponent(site))
+      .then((r) => (r.ok ? r.json() : Promise.reject(r.status)))
+      .then((a: { open?: unknown; next_open_at?: unknown; when_closed?: unknown }) => {
+        const now = Date.now();
+        const hides = a.when_closed === "hide";
+        const closed = a.open === false;
+        const back = Number(a.next_open_at) || now + 3600000;
+        hours(closed && hides, !hides ? now + 86400000 : closed ? back : 0);
+        // Hidden until opening time: ask again then, without a reload.
+        if (closed && hides) setTimeout(ask, Math.min(Math.max(back - now, 60000), 2147483647));
+      }, probe);
   };
 
   const setOpen = (v: boolean) => {
@@ -236,11 +262,7 @@ type FrameMessage = { type?: unknown; count?: unknown; hide?: unknown; until?: u
         unread = Math.max(0, Math.floor(Number(m.count)) || 0);
         draw();
       } else if (m.type === "fd:hours") {
-        clearTimeout(probeTimer);
-        hidden = m.hide === true;
-        const until = Number(m.until) || 0;
-        store(HOURS_KEY, until > Date.now() ? (hidden ? "h" : "s") + until : null);
-        draw();
+        hours(m.hide === true, Number(m.until) || 0);
       }
     });
     addEventListener("popstate", navigated);
@@ -259,14 +281,14 @@ type FrameMessage = { type?: unknown; count?: unknown; hide?: unknown; until?: u
     real.fd = 1;
     w.Frontdesk = real;
     // "h<ms>": hidden until then; "s<ms>": shown until then; otherwise ask the frame.
-    const hours = stored(HOURS_KEY);
-    const until = +hours.slice(1) || 0;
+    const known = stored(HOURS_KEY);
+    const until = +known.slice(1) || 0;
     const wait = until - Date.now();
-    if (wait <= 0) probe();
-    else if (hours[0] === "h") {
+    if (wait <= 0) ask();
+    else if (known[0] === "h") {
       hidden = true;
       // setTimeout's longest delay is about 24 days; waking up earlier just asks again.
-      setTimeout(probe, Math.min(wait, 2147483647));
+      setTimeout(ask, Math.min(wait, 2147483647));
     }
     draw();
     if (page || stored(OPEN_KEY) === "1") setOpen(true);

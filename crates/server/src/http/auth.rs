@@ -144,7 +144,23 @@ pub async fn login(
         return Err(bad());
     };
     let cookie = start_session(&s, &creds.agent).await?;
-    Ok(([(header::SET_COOKIE, cookie)], Json(creds.agent)).into_response())
+    // Logging in is coming back: an agent set away only because they were gone is online
+    // again (their dashboard's socket renews the lease in a moment).
+    let agent = if s
+        .store
+        .return_from_auto_away(&creds.agent.id, now_ms())
+        .await?
+    {
+        s.bus.publish(crate::bus::Event::AgentStatus {
+            org: creds.agent.organization_id.clone(),
+            agent: creds.agent.id.clone(),
+            status: frontdesk_core::protocol::AgentStatus::Online,
+        });
+        s.store.agent(&creds.agent.id).await?.unwrap_or(creds.agent)
+    } else {
+        creds.agent
+    };
+    Ok(([(header::SET_COOKIE, cookie)], Json(agent)).into_response())
 }
 
 pub async fn logout(State(s): State<AppState>, headers: HeaderMap) -> ApiResult<Response> {

@@ -118,6 +118,42 @@ pub async fn session(
     }))
 }
 
+#[derive(serde::Deserialize)]
+pub struct AvailabilityQuery {
+    site_key: String,
+}
+
+/// `GET /api/v1/widget/availability?site_key=…`: whether the site's chat is open, for the
+/// loader on a customer's page. Public, contact-free, cacheable for a minute, and readable
+/// from any origin (it says nothing that the widget would not show).
+pub async fn site_availability(
+    State(s): State<AppState>,
+    axum::extract::Query(q): axum::extract::Query<AvailabilityQuery>,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let site = match q.site_key.len() {
+        1..=64 => s.store.website_by_key(&q.site_key).await,
+        _ => Ok(None),
+    };
+    let mut res = match site {
+        Ok(Some(site)) => Json(availability(&site.routing, now_ms())).into_response(),
+        Ok(None) => {
+            ApiError::new(ErrorCode::UnknownSiteKey, "no website has this key").into_response()
+        }
+        Err(e) => ApiError::from(e).into_response(),
+    };
+    let h = res.headers_mut();
+    h.insert(
+        header::ACCESS_CONTROL_ALLOW_ORIGIN,
+        header::HeaderValue::from_static("*"),
+    );
+    h.insert(
+        header::CACHE_CONTROL,
+        header::HeaderValue::from_static("public, max-age=60"),
+    );
+    res
+}
+
 /// Whether the site is open now and, if not, when it opens.
 pub fn availability(r: &SiteRouting, now: frontdesk_core::Millis) -> Availability {
     let open = r.hours.as_ref().is_none_or(|h| h.is_open(now));
