@@ -60,21 +60,10 @@ async fn id_of(b: &Browser, email: &str) -> String {
         .to_owned()
 }
 
-/// Any method, with the browser's cookie and Origin (the harness has GET and POST only).
+/// Any method under `/api/v1`, with the browser's cookie and Origin.
 async fn call(b: &Browser, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
-    let mut r = b
-        .http
-        .request(method.parse().unwrap(), format!("{}/api/v1{path}", b.base))
-        .header("Origin", b.base.clone());
-    if let Some(c) = &b.cookie {
-        r = r.header("Cookie", c.clone());
-    }
-    if let Some(body) = body {
-        r = r.json(&body);
-    }
-    let res = r.send().await.unwrap();
-    let status = res.status().as_u16();
-    (status, res.json().await.unwrap_or(Value::Null))
+    b.request(method.parse().unwrap(), &format!("/api/v1{path}"), body)
+        .await
 }
 
 async fn get(b: &Browser, path: &str) -> (u16, Value) {

@@ -526,44 +526,17 @@ async fn site_rules_pick_the_team_and_skills_pick_the_agent(backend: Backend) {
     let _a = online(&t, &mut o.admin).await;
     let _b = online(&t, &mut o.agent).await;
     // A visitor whose browser says de-AT goes to the German team.
-    let mut anon = Browser::new(&t.url);
-    let start = |lang: &str| json!({"site_key": o.t.site_key, "context": {"language": lang}});
-    let (_, s1) = anon.post("/api/v1/widget/session", start("de-AT")).await;
-    let mut v1 = Client::visitor(&t, s1["token"].as_str().unwrap()).await;
-    let c1 = v1.say("a", None, "Hallo").await.unwrap().conversation_id.0;
+    let c1 = rule_visitor(&t, &o, "de-AT", &[], "Hallo").await.1;
     assert_eq!(conversation(&o.admin, &c1).await["team_name"], "German");
     // Attributes come from the contact (set by the SDK and pre-chat form once they exist;
     // here through the store). The first matching rule wins: enterprise beats German.
-    let (_, s2) = anon.post("/api/v1/widget/session", start("de")).await;
-    let contact2 = frontdesk_core::ContactId(s2["contact_id"].as_str().unwrap().into());
-    let attrs = [("plan".to_string(), "enterprise".to_string())]
-        .into_iter()
-        .collect();
-    t.store()
-        .merge_contact_attributes(&contact2, &attrs)
+    let c2 = rule_visitor(&t, &o, "de", &[("plan", "enterprise")], "Hi")
         .await
-        .unwrap();
-    let mut v2 = Client::visitor(&t, s2["token"].as_str().unwrap()).await;
-    let c2 = v2.say("a", None, "Hi").await.unwrap().conversation_id.0;
+        .1;
     assert_eq!(conversation(&o.admin, &c2).await["team_name"], "Enterprise");
     // The Billing department needs the billing skill: Bob gets it although the admin is
     // earlier in the team and has more room.
-    let (_, s3) = anon.post("/api/v1/widget/session", start("en")).await;
-    let contact3 = frontdesk_core::ContactId(s3["contact_id"].as_str().unwrap().into());
-    let attrs = [("department".to_string(), "Billing".to_string())]
-        .into_iter()
-        .collect();
-    t.store()
-        .merge_contact_attributes(&contact3, &attrs)
-        .await
-        .unwrap();
-    let mut v3 = Client::visitor(&t, s3["token"].as_str().unwrap()).await;
-    let c3 = v3
-        .say("a", None, "My invoice")
-        .await
-        .unwrap()
-        .conversation_id
-        .0;
+    let (mut v3, c3) = rule_visitor(&t, &o, "en", &[("department", "Billing")], "My invoice").await;
     let seen = visitor_sees(&mut v3, |c| {
         c.status == frontdesk_core::ConversationStatus::Assigned
     })
@@ -571,14 +544,37 @@ async fn site_rules_pick_the_team_and_skills_pick_the_agent(backend: Backend) {
     assert_eq!(seen.agent_name.as_deref(), Some("Agent a"));
     assert_eq!(conversation(&o.admin, &c3).await["team_name"], "Experts");
     // Nothing matched: the default team.
-    let (_, s4) = anon.post("/api/v1/widget/session", start("fr")).await;
-    let mut v4 = Client::visitor(&t, s4["token"].as_str().unwrap()).await;
-    let c4 = v4
-        .say("a", None, "Bonjour")
-        .await
-        .unwrap()
-        .conversation_id
-        .0;
+    let c4 = rule_visitor(&t, &o, "fr", &[], "Bonjour").await.1;
     assert_eq!(conversation(&o.admin, &c4).await["team_name"], "General");
     t.stop().await;
+}
+
+/// A new visitor with this browser language and these contact attributes, who says `text`.
+async fn rule_visitor(
+    t: &TestServer,
+    o: &Org,
+    language: &str,
+    attributes: &[(&str, &str)],
+    text: &str,
+) -> (Client, String) {
+    let mut anon = Browser::new(&t.url);
+    let (status, s) = anon
+        .post(
+            "/api/v1/widget/session",
+            json!({"site_key": o.t.site_key, "context": {"language": language}}),
+        )
+        .await;
+    assert_eq!(status, 200, "{s}");
+    let contact = frontdesk_core::ContactId(s["contact_id"].as_str().unwrap().into());
+    let attrs = attributes
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    t.store()
+        .merge_contact_attributes(&contact, &attrs)
+        .await
+        .unwrap();
+    let mut v = Client::visitor(t, s["token"].as_str().unwrap()).await;
+    let c = v.say("a", None, text).await.unwrap().conversation_id.0;
+    (v, c)
 }

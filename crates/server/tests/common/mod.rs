@@ -153,10 +153,24 @@ impl Browser {
         r
     }
 
-    pub async fn get(&self, path: &str) -> (u16, Value) {
-        let r = self.req(reqwest::Method::GET, path).send().await.unwrap();
+    /// Any method, with the cookie and `Origin`; the cookie is not updated from the reply.
+    pub async fn request(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (u16, Value) {
+        let mut r = self.req(method, path);
+        if let Some(body) = body {
+            r = r.json(&body);
+        }
+        let r = r.send().await.unwrap();
         let status = r.status().as_u16();
         (status, r.json().await.unwrap_or(Value::Null))
+    }
+
+    pub async fn get(&self, path: &str) -> (u16, Value) {
+        self.request(reqwest::Method::GET, path, None).await
     }
 
     pub async fn post(&mut self, path: &str, body: Value) -> (u16, Value) {
@@ -171,25 +185,12 @@ impl Browser {
         (status, r.json().await.unwrap_or(Value::Null))
     }
 
-    pub async fn put(&mut self, path: &str, body: Value) -> (u16, Value) {
-        let r = self
-            .req(reqwest::Method::PUT, path)
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
-        let status = r.status().as_u16();
-        (status, r.json().await.unwrap_or(Value::Null))
+    pub async fn put(&self, path: &str, body: Value) -> (u16, Value) {
+        self.request(reqwest::Method::PUT, path, Some(body)).await
     }
 
-    pub async fn delete(&mut self, path: &str) -> (u16, Value) {
-        let r = self
-            .req(reqwest::Method::DELETE, path)
-            .send()
-            .await
-            .unwrap();
-        let status = r.status().as_u16();
-        (status, r.json().await.unwrap_or(Value::Null))
+    pub async fn delete(&self, path: &str) -> (u16, Value) {
+        self.request(reqwest::Method::DELETE, path, None).await
     }
 
     fn keep_cookie(&mut self, r: &reqwest::Response) {
