@@ -315,46 +315,62 @@ async fn pass(s: &AppState, org: &OrganizationId) -> Result<(), StoreError> {
             moved.insert(conv.clone(), to.clone());
         }
     }
-    let mut assigned: BTreeSet<ConversationId> = BTreeSet::new();
-    for (conv, agent) in &plan.assignments {
-        let Some(&team) = team_of.get(conv) else {
-            continue;
-        };
-        // Served by the backup team's agent: move it there first, so its stats are right.
-        let mut team = team.clone();
-        if !members.get(&team).is_some_and(|m| m.contains(agent))
-            && let Some(&to) = overflow_of.get(&team)
-        {
+    // The assignments go to the writer together, so they share its commits; each is checked
+    // under its own locks, so their order does not matter.
+    let (names, team_names) = (&names, &team_names);
+    let results = futures_util::future::join_all(plan.assignments.iter().map(|(conv, agent)| {
+        let team = team_of.get(conv).map(|t| (*t).clone());
+        let backup = team
+            .as_ref()
+            .filter(|t| !members.get(t).is_some_and(|m| m.contains(agent)))
+            .and_then(|t| overflow_of.get(t))
+            .map(|to| (*to).clone());
+        async move {
+            let Some(mut team) = team else {
+                return Ok(None);
+            };
+            // Served by the backup team's agent: move it there first, so its stats are right.
+            if let Some(to) = backup {
+                let done = s
+                    .store
+                    .write(WriteOp::MoveTeam {
+                        organization_id: org.clone(),
+                        conversation_id: conv.clone(),
+                        from: team.clone(),
+                        to: to.clone(),
+                        to_name: team_names
+                            .get(&to)
+                            .copied()
+                            .unwrap_or("another team")
+                            .into(),
+                    })
+                    .await?;
+                if !done.changed {
+                    return Ok(None);
+                }
+                team = to;
+            }
             let done = s
                 .store
-                .write(WriteOp::MoveTeam {
+                .write(WriteOp::Route {
                     organization_id: org.clone(),
                     conversation_id: conv.clone(),
-                    from: team.clone(),
-                    to: to.clone(),
-                    to_name: team_names.get(to).copied().unwrap_or("another team").into(),
+                    team: (team.0 != NO_TEAM).then_some(team),
+                    agent: AgentRef {
+                        id: agent.clone(),
+                        name: names.get(agent).copied().unwrap_or("An agent").into(),
+                    },
                 })
                 .await?;
-            if !done.changed {
-                continue;
-            }
-            team = to.clone();
+            Ok::<_, StoreError>(done.changed.then(|| (conv.clone(), agent.clone())))
         }
-        let done = s
-            .store
-            .write(WriteOp::Route {
-                organization_id: org.clone(),
-                conversation_id: conv.clone(),
-                team: (team.0 != NO_TEAM).then_some(team),
-                agent: AgentRef {
-                    id: agent.clone(),
-                    name: names.get(agent).copied().unwrap_or("An agent").into(),
-                },
-            })
-            .await?;
-        if done.changed {
-            assigned.insert(conv.clone());
-            if let Some(a) = agents.iter_mut().find(|a| &a.id == agent) {
+    }))
+    .await;
+    let mut assigned: BTreeSet<ConversationId> = BTreeSet::new();
+    for r in results {
+        if let Some((conv, agent)) = r? {
+            assigned.insert(conv);
+            if let Some(a) = agents.iter_mut().find(|a| a.id == agent) {
                 a.active += 1;
             }
         }
