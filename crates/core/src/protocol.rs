@@ -289,10 +289,14 @@ pub enum ClientFrame {
     LeaveMessage {
         conversation_id: ConversationId,
     },
-    /// Visitors only: how the business can reach them when nobody is online.
+    /// Visitors only: how the business can reach them when nobody is online, and the
+    /// department they chose (one of the session's `departments`), which routing reads when
+    /// their conversation starts.
     SetContact {
         name: Option<String>,
         email: Option<String>,
+        #[serde(default)]
+        department: Option<String>,
     },
     Ping,
 }
@@ -422,6 +426,9 @@ pub struct WidgetSessionResponse {
     /// True when `token` is new (the old one was missing, expired or forged).
     pub new_visitor: bool,
     pub availability: Availability,
+    /// The departments the site routes by, in rule order: the widget asks the visitor to pick
+    /// one before their first message. Empty: no question.
+    pub departments: Vec<String>,
 }
 
 /// A contact (a website visitor), with the context of their latest visit.

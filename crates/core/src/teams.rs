@@ -126,6 +126,21 @@ impl Default for SiteRouting {
     }
 }
 
+impl SiteRouting {
+    /// The departments its rules route by, in rule order, each once.
+    pub fn departments(&self) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for r in &self.rules {
+            if let crate::routing::RuleCondition::Department(d) = &r.condition
+                && !out.contains(d)
+            {
+                out.push(d.clone());
+            }
+        }
+        out
+    }
+}
+
 /// Whether a site's chat is open, as the widget shows it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[ts(export)]

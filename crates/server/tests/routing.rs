@@ -535,8 +535,34 @@ async fn site_rules_pick_the_team_and_skills_pick_the_agent(backend: Backend) {
         .1;
     assert_eq!(conversation(&o.admin, &c2).await["team_name"], "Enterprise");
     // The Billing department needs the billing skill: Bob gets it although the admin is
-    // earlier in the team and has more room.
-    let (mut v3, c3) = rule_visitor(&t, &o, "en", &[("department", "Billing")], "My invoice").await;
+    // earlier in the team and has more room. The visitor picks the department in the widget,
+    // from the site's list; one not on it is refused.
+    let mut anon = Browser::new(&t.url);
+    let (_, s3) = anon
+        .post("/api/v1/widget/session", json!({"site_key": o.t.site_key}))
+        .await;
+    assert_eq!(s3["departments"], json!(["Billing"]));
+    let mut v3 = Client::visitor(&t, s3["token"].as_str().unwrap()).await;
+    v3.send(json!({"type": "set_contact", "name": null, "email": null, "department": "Sales"}))
+        .await;
+    v3.expect(|f| {
+        matches!(
+            f,
+            ServerFrame::Error {
+                code: frontdesk_core::ErrorCode::InvalidFrame,
+                ..
+            }
+        )
+    })
+    .await;
+    v3.send(json!({"type": "set_contact", "name": null, "email": null, "department": "Billing"}))
+        .await;
+    let c3 = v3
+        .say("b", None, "My invoice")
+        .await
+        .unwrap()
+        .conversation_id
+        .0;
     let seen = visitor_sees(&mut v3, |c| {
         c.status == frontdesk_core::ConversationStatus::Assigned
     })

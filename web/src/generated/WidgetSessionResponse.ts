@@ -6,4 +6,9 @@ export type WidgetSessionResponse = { token: string, contact_id: ContactId, webs
 /**
  * True when `token` is new (the old one was missing, expired or forged).
  */
-new_visitor: boolean, availability: Availability, };
+new_visitor: boolean, availability: Availability, 
+/**
+ * The departments the site routes by, in rule order: the widget asks the visitor to pick
+ * one before their first message. Empty: no question.
+ */
+departments: Array<string>, };

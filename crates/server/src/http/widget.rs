@@ -115,6 +115,7 @@ pub async fn session(
             || s.store.agents_online(&site.organization_id, now).await?,
         new_visitor,
         availability: availability(&site.routing, now),
+        departments: site.routing.departments(),
     }))
 }
 

@@ -251,7 +251,26 @@ impl Handler for Visitor {
                         })
                         .await?;
                 }
-                ClientFrame::SetContact { name, email } => {
+                ClientFrame::SetContact {
+                    name,
+                    email,
+                    department,
+                } => {
+                    if let Some(d) = department {
+                        // Only a department the site routes by: a visitor cannot invent one.
+                        let site = self.state.store.website(&self.website).await?;
+                        if !site.is_some_and(|w| w.routing.departments().contains(&d)) {
+                            return Err(Stop::Client(ApiError::new(
+                                ErrorCode::InvalidFrame,
+                                "unknown department",
+                            )));
+                        }
+                        let attrs = [("department".to_string(), d)].into_iter().collect();
+                        self.state
+                            .store
+                            .merge_contact_attributes(&self.contact, &attrs)
+                            .await?;
+                    }
                     let name = name
                         .as_deref()
                         .filter(|n| !n.trim().is_empty())
