@@ -105,9 +105,11 @@ async fn serve(s: AppState, mut socket: WebSocket) {
         .as_ref()
         .and_then(|c| s.router.status_of(&c.id))
         .map(|status| ServerFrame::Queue { status });
-    if send(&mut socket, &welcome).await
-        && (queued.is_none() || send(&mut socket, queued.as_ref().unwrap_or(&welcome)).await)
-    {
+    let mut greeted = send(&mut socket, &welcome).await;
+    if greeted && let Some(q) = &queued {
+        greeted = send(&mut socket, q).await;
+    }
+    if greeted {
         let mut v = Visitor {
             state: s.clone(),
             org,
