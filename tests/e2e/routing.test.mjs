@@ -311,3 +311,66 @@ describe("a site that hides its chat outside its hours", () => {
     assert.deepEqual(visitor.pageErrors, []);
   });
 });
+
+describe("a visitor picks a department, which picks the team", () => {
+  let server;
+  let browser;
+
+  before(async () => {
+    server = await startServer("routing-department");
+    browser = await launchBrowser();
+  });
+
+  after(async () => {
+    await browser?.close();
+    await server?.stop();
+  });
+
+  it("asks before the first message and routes by the answer", async () => {
+    const alice = await newPerson(browser);
+    await loginAgent(alice.page, server, ALICE);
+    const bobId = await agentId(alice.page, BOB.email);
+    const billing = await api(alice.page, "POST", "/teams", {
+      name: "Billing",
+      strategy: "manual",
+      members: [bobId],
+      overflow: null,
+      away_action: "return",
+      hours: null,
+    });
+    const { body: sites } = await api(alice.page, "GET", "/websites");
+    const saved = await api(alice.page, "PUT", `/websites/${sites[0].id}/routing`, {
+      default_team: null,
+      rules: [
+        { condition: { department: "Invoices and refunds" }, team: billing.body.id, skill: null },
+        { condition: { department: "Something else" }, team: billing.body.id, skill: null },
+      ],
+      hours: null,
+      when_closed: "message",
+      offer_offline_after_secs: 120,
+    });
+    assert.equal(saved.status, 200);
+
+    const visitor = await newPerson(browser, { viewport: { width: 375, height: 740 }, isMobile: true, hasTouch: true });
+    await visitor.page.goto(server.demoUrl);
+    const frame = await openWidget(visitor.page);
+    await widgetConnected(frame);
+    const picker = frame.getByTestId("fd-department");
+    await picker.waitFor();
+    // Sending without a choice keeps the text and asks for one.
+    await frame.getByTestId("fd-input").fill("I was charged twice");
+    await frame.getByTestId("fd-send").click();
+    await eventually("the picker to ask", async () => (await picker.getAttribute("aria-invalid")) === "true");
+    assert.equal(await frame.getByTestId("fd-input").inputValue(), "I was charged twice");
+    await shot(visitor.page, "routing-department-picker");
+    await picker.selectOption("Invoices and refunds");
+    await frame.getByTestId("fd-send").click();
+    await frame.locator('[data-testid="fd-message"][data-kind="visitor"]', { hasText: "I was charged twice" }).waitFor();
+    await picker.waitFor({ state: "hidden" });
+
+    const { body: page } = await api(alice.page, "GET", "/conversations?tab=unassigned");
+    assert.equal(page.items.length, 1);
+    assert.equal(page.items[0].team_name, "Billing");
+    assert.deepEqual(visitor.pageErrors, []);
+  });
+});

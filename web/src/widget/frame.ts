@@ -26,6 +26,7 @@ import { splitLinks } from "../shared/text";
 type Outgoing = { client_id: string; text: string };
 type Pending = Outgoing & { el: HTMLElement; meta: HTMLElement; tries: number };
 type Shown = { m: Message; tick: HTMLElement | null };
+type Session = WidgetSessionResponse;
 
 const site = new URLSearchParams(location.hash.slice(1)).get("site") || "";
 const TOKEN_KEY = "fd_token_" + site;
@@ -60,6 +61,9 @@ const queueWait = $("queue-wait");
 const leaveButton = $("leave-message");
 const leftNote = $("left-note");
 const composerError = $("composer-error");
+const pickerEl = $("department-picker");
+const departmentEl = $<HTMLSelectElement>("department");
+const departmentHint = $("department-hint");
 const composer = $<HTMLFormElement>("composer");
 const input = $<HTMLTextAreaElement>("input");
 
@@ -107,6 +111,16 @@ let hoursTimer = 0;
 let queue: QueueStatus | null = null;
 /** Leaving a message instead of waiting: 1 = asked for an email first, 2 = left. */
 let leaving: 0 | 1 | 2 = 0;
+/** The departments the site routes by, in order; empty when it routes by none. */
+let departments: string[] = [];
+/** The visitor's pick for their first message (memory only); "" while none. */
+let department = "";
+/** Set once a message was queued here or a conversation exists: the department is settled. */
+let started = outbox.length > 0;
+/** Known to have no conversation yet (a new visitor, or the welcome said so). */
+let fresh = false;
+/** The socket the department went out on: once per socket, ahead of its first message. */
+let departmentSentOn: WebSocket | null = null;
 
 // --- storage (may be blocked: third-party contexts, privacy modes) ---------------------------
 function load(key: string): string | null {
@@ -206,12 +220,15 @@ async function startSession(): Promise<void> {
     err.status = res.status;
     throw err;
   }
-  const s = (await res.json()) as WidgetSessionResponse;
+  const s = (await res.json()) as Session;
   sessionContextUrl = body.context.url;
   titleEl.textContent = s.website_name || s.organization_name || "Chat";
   setPresence(s.agents_online);
   // An older server sends no availability: always open.
   setHours(s.availability || null);
+  if (s.new_visitor) fresh = true;
+  // An older server sends no departments: nothing to choose.
+  setDepartments(s.departments || []);
   const changed = s.token !== token;
   token = s.token;
   save(TOKEN_KEY, token);
@@ -316,6 +333,9 @@ function onFrame(f: ServerFrame) {
         useConversation(f.conversation.id);
         setConversation(f.conversation);
         sync();
+      } else {
+        fresh = true;
+        pickerView();
       }
       for (const o of outbox) transmit(o);
       break;
@@ -418,6 +438,10 @@ function resetConversation(id: string | null) {
   const had = convId !== null;
   convId = id;
   conv = null;
+  if (id) {
+    started = true;
+    pickerView();
+  }
   shown.clear();
   msgsEl.textContent = "";
   lastSeq = lastOtherSeq = deliveredSent = 0;
@@ -565,9 +589,15 @@ function clockIcon(): SVGElement {
 }
 
 // --- sending --------------------------------------------------------------------------------
-function submit() {
+/** Sends the composer's text; false when it moved the focus elsewhere (to the department). */
+function submit(): boolean {
   const text = input.value.trim();
-  if (!text) return;
+  if (!text) return true;
+  if (needsDepartment() && !department) {
+    // The text stays in the box; the visitor picks, then sends again.
+    askDepartment();
+    return false;
+  }
   composerError.hidden = true;
   const o: Outgoing = { client_id: newClientId(), text };
   input.value = "";
@@ -577,12 +607,15 @@ function submit() {
   if (new TextEncoder().encode(frameFor(o)).length > MAX_FRAME_BYTES) {
     // The server would close the socket over a frame this big; refuse it here instead.
     failPending(p, "message_too_long", "");
-    return;
+    return true;
   }
   outbox.push(o);
   saveOutbox();
+  started = true;
+  pickerView();
   transmit(o);
   scrollDown();
+  return true;
 }
 
 function frameFor(o: Outgoing): string {
@@ -591,7 +624,14 @@ function frameFor(o: Outgoing): string {
 }
 
 function transmit(o: Outgoing) {
-  if (live && ws && ws.readyState === WebSocket.OPEN) ws.send(frameFor(o));
+  if (!live || !ws || ws.readyState !== WebSocket.OPEN) return;
+  // Ahead of the message that starts the conversation, on the same socket, so routing reads it.
+  // Again on a new socket while no conversation exists yet: saving it twice is harmless.
+  if (department && convId === null && departmentSentOn !== ws) {
+    departmentSentOn = ws;
+    send({ type: "set_contact", name: null, email: null, department });
+  }
+  ws.send(frameFor(o));
 }
 
 function addPending(o: Outgoing): Pending {
@@ -812,6 +852,50 @@ function agentName(name: string | null) {
   presenceEl.textContent = (name ? name + " · " : "") + (agentsOnline ? "Online" : "Away");
 }
 
+// --- department -----------------------------------------------------------------------------------
+function needsDepartment(): boolean {
+  return departments.length > 0 && !started && convId === null;
+}
+
+function setDepartments(list: string[]) {
+  if (list.join("\n") !== departments.join("\n")) {
+    departments = list.slice();
+    if (!departments.includes(department)) department = "";
+    // The placeholder stays first; every department is a text node.
+    while (departmentEl.options.length > 1) departmentEl.remove(1);
+    for (const d of departments) {
+      const o = el("option", "", d) as HTMLOptionElement;
+      o.value = d;
+      departmentEl.appendChild(o);
+    }
+    departmentEl.value = department;
+  }
+  pickerView();
+}
+
+/** Shown while the first message still needs one, once it is known that none was started. */
+function pickerView() {
+  const show = needsDepartment() && (fresh || !departmentHint.hidden);
+  if (!show && document.activeElement === departmentEl) input.focus();
+  pickerEl.hidden = !show;
+}
+
+function askDepartment() {
+  departmentHint.hidden = false;
+  departmentEl.setAttribute("aria-invalid", "true");
+  departmentEl.setAttribute("aria-describedby", "department-hint");
+  pickerView();
+  departmentEl.focus();
+}
+
+function departmentChosen() {
+  department = departmentEl.value;
+  if (!department) return;
+  departmentHint.hidden = true;
+  departmentEl.removeAttribute("aria-invalid");
+  departmentEl.removeAttribute("aria-describedby");
+}
+
 function banner(text: string | null, error?: boolean) {
   bannerEl.hidden = text === null;
   bannerEl.className = error ? "bn err" : "bn";
@@ -851,8 +935,7 @@ function autosize() {
 // --- wiring -------------------------------------------------------------------------------------
 composer.addEventListener("submit", (e) => {
   e.preventDefault();
-  submit();
-  input.focus();
+  if (submit()) input.focus();
 });
 input.addEventListener("keydown", (e) => {
   if (e.key === "Enter" && !e.shiftKey && !e.isComposing) {
@@ -870,6 +953,7 @@ input.addEventListener("input", () => {
   }
 });
 input.addEventListener("blur", stopTyping);
+departmentEl.addEventListener("change", departmentChosen);
 leaveButton.addEventListener("click", askToLeave);
 $("close").addEventListener("click", () => {
   stopTyping();
@@ -880,7 +964,7 @@ contactForm.addEventListener("submit", (e) => {
   const email = emailEl.value.trim();
   if (!email) return;
   contactStatus.className = "cs";
-  if (!send({ type: "set_contact", name: null, email })) {
+  if (!send({ type: "set_contact", name: null, email, department: department || null })) {
     contactStatus.className = "cs err";
     contactStatus.textContent = "Not connected; try again in a moment.";
     return;

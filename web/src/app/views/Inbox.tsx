@@ -41,11 +41,13 @@ import {
   rev,
   selectTab,
   sendMessage,
+  showError,
   step,
   stopTyping,
   tab,
   TABS,
   thread,
+  upsert,
   visitorTyping,
   type Access,
   type Outgoing,
@@ -384,6 +386,9 @@ function PaneHeader({ id, c, participants, access }: { id: string; c: Conversati
   // Plain agents hand on only what they could reply in; supervisors and admins anything.
   const canTransfer = live && (elevated || access === "reply");
   const canInvite = live && !!c && c.assignee_id !== null && (elevated || access === "reply");
+  // The server's rule: plain agents set the priority of what is free or theirs (an invited
+  // colleague may not); supervisors and admins of anything.
+  const canPrioritize = live && !!agent && (elevated || c.assignee_id === null || c.assignee_id === agent.id);
   return (
     <header class="pane-header">
       <div class="pane-title">
@@ -407,6 +412,7 @@ function PaneHeader({ id, c, participants, access }: { id: string; c: Conversati
             Take
           </button>
         )}
+        {c && canPrioritize && <PrioritySelect c={c} />}
         {canTransfer && (
           <button
             type="button"
@@ -437,6 +443,31 @@ function PaneHeader({ id, c, participants, access }: { id: string; c: Conversati
       {c && dialog === "transfer" && <TransferDialog c={c} onClose={() => setDialog(null)} />}
       {c && dialog === "invite" && <InviteDialog c={c} participants={participants ?? []} onClose={() => setDialog(null)} />}
     </header>
+  );
+}
+
+const PRIORITIES: Priority[] = ["normal", "high", "urgent"];
+
+function PrioritySelect({ c }: { c: Conversation }) {
+  const change = async (e: Event) => {
+    const el = e.currentTarget as HTMLSelectElement;
+    const priority = el.value as Priority;
+    try {
+      upsert(await api.setPriority(c.id, { priority }));
+    } catch (err) {
+      // Back to what the server has; the toast says why.
+      el.value = (cache.get(c.id) ?? c).priority;
+      showError(err);
+    }
+  };
+  return (
+    <select class="prio-select" data-testid="priority-select" aria-label="Priority" value={c.priority} onChange={change}>
+      {PRIORITIES.map((p) => (
+        <option key={p} value={p}>
+          {PRIORITY_LABEL[p]}
+        </option>
+      ))}
+    </select>
   );
 }
 
