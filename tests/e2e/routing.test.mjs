@@ -374,3 +374,42 @@ describe("a visitor picks a department, which picks the team", () => {
     assert.deepEqual(visitor.pageErrors, []);
   });
 });
+
+describe("an agent may preview what a visitor types", () => {
+  let server;
+  let browser;
+
+  before(async () => {
+    server = await startServer("typing-preview");
+    browser = await launchBrowser();
+  });
+
+  after(async () => {
+    await browser?.close();
+    await server?.stop();
+  });
+
+  it("shows the unsent text only to an agent who opted in, as text", async () => {
+    const alice = await newPerson(browser);
+    await loginAgent(alice.page, server, ALICE);
+    const visitor = await newPerson(browser);
+    const frame = await visitorSays(visitor, server, "Hello");
+    await alice.page.getByTestId("conv-item").first().click();
+    const typing = alice.page.getByTestId("visitor-typing");
+    // Not opted in: "typing…" without the text.
+    await frame.getByTestId("fd-input").fill("Where is my <b>order</b>");
+    await eventually("the agent to see typing", async () => /typing/.test(await typing.textContent()));
+    assert.equal(await alice.page.getByTestId("typing-preview").count(), 0);
+    // Opted in: the text as it is typed, as text.
+    await alice.page.getByTestId("typing-preview-toggle").check();
+    await frame.getByTestId("fd-input").pressSequentially(" 1234");
+    const preview = alice.page.getByTestId("typing-preview");
+    await eventually("the preview to follow the typing", async () => ((await preview.textContent()) || "").includes("Where is my <b>order</b> 1234"));
+    assert.equal(await preview.locator("b").count(), 0, "no markup from the visitor");
+    await shot(alice.page, "typing-preview");
+    // Cleared text: the preview goes.
+    await frame.getByTestId("fd-input").fill("");
+    await eventually("the preview to clear", async () => (await alice.page.getByTestId("typing-preview").count()) === 0);
+    assert.deepEqual(alice.pageErrors, []);
+  });
+});

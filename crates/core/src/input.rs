@@ -260,6 +260,14 @@ pub fn clip(s: &str, max_bytes: usize) -> String {
     s[..end].to_owned()
 }
 
+/// The first `max_chars` characters of `s`.
+pub fn clip_chars(s: &str, max_chars: usize) -> String {
+    match s.char_indices().nth(max_chars) {
+        Some((end, _)) => s[..end].to_owned(),
+        None => s.to_owned(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -342,6 +350,14 @@ mod tests {
                 prop_assert!(t.as_str().chars().count() <= MAX_MESSAGE_CHARS);
                 prop_assert!(!t.as_str().trim().is_empty());
             }
+        }
+
+        #[test]
+        fn clip_chars_keeps_a_prefix_of_at_most_n_chars(s in ".{0,300}", n in 0usize..300) {
+            let c = clip_chars(&s, n);
+            prop_assert!(c.chars().count() <= n);
+            prop_assert!(s.starts_with(&c));
+            prop_assert_eq!(c.chars().count(), s.chars().count().min(n));
         }
 
         #[test]

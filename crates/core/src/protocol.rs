@@ -16,6 +16,8 @@ use ts_rs::TS;
 pub const PROTOCOL_VERSION: u32 = 1;
 /// Largest WebSocket frame a client may send, in bytes.
 pub const MAX_FRAME_BYTES: usize = 32 * 1024;
+/// Most characters of a visitor's unsent text passed on as a typing preview.
+pub const MAX_TYPING_PREVIEW_CHARS: usize = 500;
 /// Largest REST body, in bytes.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
@@ -269,9 +271,13 @@ pub enum ClientFrame {
         #[serde(default)]
         note: bool,
     },
+    /// `preview` (visitors only): the text typed so far, for agents who chose to see it. It is
+    /// never stored; at most [`MAX_TYPING_PREVIEW_CHARS`] characters are passed on.
     Typing {
         conversation_id: ConversationId,
         typing: bool,
+        #[serde(default)]
+        preview: Option<String>,
     },
     /// Receipts, in `public_seq`. They only ever move forward.
     Read {
@@ -343,6 +349,8 @@ pub enum ServerFrame {
         side: Side,
         name: Option<String>,
         typing: bool,
+        /// Agents only: what the visitor has typed so far (not sent, never stored).
+        preview: Option<String>,
     },
     Presence {
         agents_online: bool,

@@ -36,6 +36,8 @@ pub enum Event {
         side: Side,
         name: Option<String>,
         typing: bool,
+        /// A visitor's unsent text (agents only).
+        preview: Option<String>,
     },
     AgentStatus {
         org: OrganizationId,

@@ -224,12 +224,15 @@ impl Hub {
                 side,
                 name,
                 typing,
+                preview,
             } => {
                 let f = [frame(&ServerFrame::Typing {
                     conversation_id: conversation_id.clone(),
                     side: *side,
                     name: name.clone(),
                     typing: *typing,
+                    // Only a visitor's text, and only to agents.
+                    preview: preview.clone().filter(|_| *side == Side::Visitor),
                 })];
                 match side {
                     Side::Visitor => self.to_agents(org, &f),

@@ -13,6 +13,7 @@ on_both_backends!(
     notes_never_reach_the_visitor,
     acknowledged_messages_survive_a_restart,
     agent_flow_take_reply_resolve_and_reopen,
+    typing_previews_reach_agents_only_clipped_and_unstored,
 );
 
 async fn open_conversation(t: &TestServer, v: &mut Client) -> String {
@@ -382,6 +383,86 @@ async fn a_slow_consumer_is_cut_off_without_slowing_others() {
     assert!(
         frames < 2 * n,
         "it was cut off before receiving everything ({frames} frames)"
+    );
+    t.stop().await;
+}
+
+async fn typing_previews_reach_agents_only_clipped_and_unstored(backend: Backend) {
+    let t = TestServer::start(backend).await;
+    let org = tenant(&t, "a").await;
+    let token = visitor_token(&t, &org.site_key).await;
+    let mut v = Client::visitor(&t, &token).await;
+    let conv = open_conversation(&t, &mut v).await;
+    let mut admin = Browser::login(&t.url, &org.admin_email, PASSWORD).await;
+    let mut a = Client::agent(&t, &admin).await;
+    // The visitor's draft reaches the agent as text, clipped, and is not a message.
+    let long = "<b>where</b> is my order ".repeat(40);
+    v.send(json!({"type": "typing", "conversation_id": conv, "typing": true, "preview": long}))
+        .await;
+    let f = a
+        .expect(|f| {
+            matches!(
+                f,
+                ServerFrame::Typing {
+                    side: Side::Visitor,
+                    preview: Some(_),
+                    ..
+                }
+            )
+        })
+        .await;
+    let ServerFrame::Typing {
+        preview: Some(p), ..
+    } = f
+    else {
+        unreachable!()
+    };
+    assert_eq!(p.chars().count(), MAX_TYPING_PREVIEW_CHARS);
+    assert!(long.starts_with(&p), "passed on as typed, never rewritten");
+    // Stopping clears the preview.
+    v.send(json!({"type": "typing", "conversation_id": conv, "typing": false, "preview": "x"}))
+        .await;
+    a.expect(|f| {
+        matches!(
+            f,
+            ServerFrame::Typing {
+                side: Side::Visitor,
+                typing: false,
+                preview: None,
+                ..
+            }
+        )
+    })
+    .await;
+    let (_, msgs) = admin
+        .get(&format!("/api/v1/conversations/{conv}/messages"))
+        .await;
+    assert_eq!(
+        msgs["items"].as_array().unwrap().len(),
+        1,
+        "a draft is never stored"
+    );
+    // An agent's preview is dropped: the visitor never sees an agent's draft.
+    let (status, _) = admin
+        .post(&format!("/api/v1/conversations/{conv}/take"), json!({}))
+        .await;
+    assert_eq!(status, 200);
+    a.send(json!({"type": "typing", "conversation_id": conv, "typing": true, "preview": "half a thought"}))
+        .await;
+    let f = v
+        .expect(|f| {
+            matches!(
+                f,
+                ServerFrame::Typing {
+                    side: Side::Agent,
+                    ..
+                }
+            )
+        })
+        .await;
+    assert!(
+        matches!(f, ServerFrame::Typing { preview: None, .. }),
+        "{f:?}"
     );
     t.stop().await;
 }

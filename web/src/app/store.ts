@@ -74,7 +74,26 @@ export type Thread = {
 };
 export const thread = signal<Thread | null>(null);
 export const detail = signal<ConversationDetail | null>(null);
-export const visitorTyping = signal<{ conversationId: string; name: string | null } | null>(null);
+export const visitorTyping = signal<{ conversationId: string; name: string | null; preview: string | null } | null>(null);
+/** Whether this agent chose to see what visitors type before they send it (kept in this browser). */
+export const typingPreview = signal<boolean>(readPreviewChoice());
+
+function readPreviewChoice(): boolean {
+  try {
+    return localStorage.getItem("fd_typing_preview") === "1";
+  } catch {
+    return false;
+  }
+}
+
+export function setTypingPreview(on: boolean) {
+  typingPreview.value = on;
+  try {
+    localStorage.setItem("fd_typing_preview", on ? "1" : "0");
+  } catch {
+    // Private mode: the choice lasts for this page only.
+  }
+}
 
 export type Outgoing = {
   client_id: string;
@@ -495,7 +514,7 @@ export function onTyping(text: string, note: boolean) {
   if (!text) return stopTyping();
   const now = Date.now();
   if (now - typingSentAt >= TYPING_EVERY_MS) {
-    if (socket.send({ type: "typing", conversation_id: t.id, typing: true })) {
+    if (socket.send({ type: "typing", conversation_id: t.id, typing: true, preview: null })) {
       typingSentAt = now;
       typingFor = t.id;
     }
@@ -503,7 +522,7 @@ export function onTyping(text: string, note: boolean) {
 }
 
 export function stopTyping() {
-  if (typingFor) socket.send({ type: "typing", conversation_id: typingFor, typing: false });
+  if (typingFor) socket.send({ type: "typing", conversation_id: typingFor, typing: false, preview: null });
   typingFor = null;
   typingSentAt = 0;
 }
@@ -637,7 +656,7 @@ function onFrame(f: ServerFrame) {
     case "typing":
       if (f.side !== "visitor") break;
       clearTimeout(typingTimer);
-      visitorTyping.value = f.typing ? { conversationId: f.conversation_id, name: f.name } : null;
+      visitorTyping.value = f.typing ? { conversationId: f.conversation_id, name: f.name, preview: f.preview } : null;
       if (f.typing) typingTimer = window.setTimeout(() => (visitorTyping.value = null), TYPING_LAPSE_MS);
       break;
     case "agent_status": {

@@ -26,7 +26,11 @@ agent: AgentView | null, agents_online: boolean,
 /**
  * The server pings this often; a client that hears nothing for two intervals reconnects.
  */
-heartbeat_ms: number, } | { "type": "message", message: Message, } | { "type": "ack", client_id: string, message: Message, } | { "type": "synced", conversation_id: ConversationId, last_seq: number, } | { "type": "conversation", conversation: Conversation, } | { "type": "visitor_conversation", conversation: VisitorConversation, } | { "type": "typing", conversation_id: ConversationId, side: Side, name: string | null, typing: boolean, } | { "type": "presence", agents_online: boolean, } | { "type": "queue", status: QueueStatus, } | { "type": "notice", kind: NoticeKind, conversation_id: ConversationId, 
+heartbeat_ms: number, } | { "type": "message", message: Message, } | { "type": "ack", client_id: string, message: Message, } | { "type": "synced", conversation_id: ConversationId, last_seq: number, } | { "type": "conversation", conversation: Conversation, } | { "type": "visitor_conversation", conversation: VisitorConversation, } | { "type": "typing", conversation_id: ConversationId, side: Side, name: string | null, typing: boolean, 
+/**
+ * Agents only: what the visitor has typed so far (not sent, never stored).
+ */
+preview: string | null, } | { "type": "presence", agents_online: boolean, } | { "type": "queue", status: QueueStatus, } | { "type": "notice", kind: NoticeKind, conversation_id: ConversationId, 
 /**
  * Who did it; `null` for routing.
  */

@@ -34,6 +34,8 @@ const OUTBOX_KEY = "fd_outbox_" + site;
 const SEEN_KEY = "fd_seen_" + site;
 const EMAIL_KEY = "fd_email_" + site;
 const TYPING_EVERY_MS = 2000;
+/** New text reaches an agent who watches the preview at most this often. */
+const PREVIEW_EVERY_MS = 300;
 const TYPING_LAPSE_MS = 6000;
 const HOUR_MS = 3_600_000;
 /** setTimeout's longest delay; a later wake-up just checks again. */
@@ -104,6 +106,9 @@ let unread = 0;
 let seen = loadJson<{ c: string; s: number }>(SEEN_KEY);
 let typingSentAt = 0;
 let typingTimer = 0;
+let previewTimer = 0;
+/** The text last sent as a typing preview. */
+let previewSent = "";
 let contactSaving = false;
 /** Outside the site's hours: the chat takes messages to answer by email. */
 let closed = false;
@@ -680,8 +685,10 @@ function dropFromOutbox(clientId: string) {
 
 // --- typing, receipts, unread ----------------------------------------------------------------
 function stopTyping() {
-  if (typingSentAt && convId) send({ type: "typing", conversation_id: convId, typing: false });
+  clearTimeout(previewTimer);
+  if (typingSentAt && convId) send({ type: "typing", conversation_id: convId, typing: false, preview: null });
   typingSentAt = 0;
+  previewSent = "";
 }
 
 function showTyping(name: string | null) {
@@ -943,14 +950,28 @@ input.addEventListener("keydown", (e) => {
     submit();
   }
 });
+/** Tells the agents we are typing, with the text so far (agents may choose to see it; it is
+ * never stored). At most every PREVIEW_EVERY_MS, and once more after the last keystroke. */
+function typingNow() {
+  clearTimeout(previewTimer);
+  if (!convId || !input.value.trim()) return;
+  const now = Date.now();
+  const preview = input.value.slice(0, 500);
+  const due = now - typingSentAt >= TYPING_EVERY_MS || (preview !== previewSent && now - typingSentAt >= PREVIEW_EVERY_MS);
+  if (!due) {
+    if (preview !== previewSent) previewTimer = window.setTimeout(typingNow, PREVIEW_EVERY_MS);
+    return;
+  }
+  if (send({ type: "typing", conversation_id: convId, typing: true, preview })) {
+    typingSentAt = now;
+    previewSent = preview;
+  }
+}
+
 input.addEventListener("input", () => {
   autosize();
-  const now = Date.now();
-  if (!input.value) {
-    stopTyping();
-  } else if (convId && now - typingSentAt >= TYPING_EVERY_MS) {
-    if (send({ type: "typing", conversation_id: convId, typing: true })) typingSentAt = now;
-  }
+  if (!input.value) stopTyping();
+  else typingNow();
 });
 input.addEventListener("blur", stopTyping);
 departmentEl.addEventListener("change", departmentChosen);

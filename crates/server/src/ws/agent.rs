@@ -125,6 +125,7 @@ impl Handler for Agent {
                 ClientFrame::Typing {
                     conversation_id,
                     typing,
+                    ..
                 } => {
                     let c = self.conversation(&conversation_id).await?;
                     // Someone observing another agent's chat stays invisible to the visitor.
@@ -146,6 +147,7 @@ impl Handler for Agent {
                         side: Side::Agent,
                         name: Some(self.me.name.clone()),
                         typing,
+                        preview: None,
                     });
                 }
                 ClientFrame::Read {

@@ -38,7 +38,7 @@ struct Visitor {
     contact: ContactId,
     /// Conversations known to be this visitor's, so typing needs no lookup.
     mine: HashSet<ConversationId>,
-    last_typing: Option<(bool, std::time::Instant)>,
+    last_typing: Option<(bool, Option<String>, std::time::Instant)>,
 }
 
 async fn serve(s: AppState, mut socket: WebSocket) {
@@ -213,16 +213,25 @@ impl Handler for Visitor {
                 ClientFrame::Typing {
                     conversation_id,
                     typing,
+                    preview,
                 } => {
                     self.owns(&conversation_id).await?;
-                    // Forward a change at once, a repeat at most once a second.
+                    let preview = preview
+                        .filter(|_| typing)
+                        .map(|p| frontdesk_core::clip_chars(&p, MAX_TYPING_PREVIEW_CHARS))
+                        .filter(|p| !p.trim().is_empty());
+                    // Forward a change at once; the same state again at most once a second,
+                    // new preview text at most four times a second.
                     let now = std::time::Instant::now();
-                    let forward = match self.last_typing {
-                        Some((t, at)) => t != typing || now.duration_since(at).as_millis() >= 1000,
+                    let forward = match &self.last_typing {
+                        Some((t, p, at)) => {
+                            let since = now.duration_since(*at).as_millis();
+                            *t != typing || since >= 1000 || (*p != preview && since >= 250)
+                        }
                         None => true,
                     };
                     if forward {
-                        self.last_typing = Some((typing, now));
+                        self.last_typing = Some((typing, preview.clone(), now));
                         self.state.bus.publish(Event::Typing {
                             org: self.org.clone(),
                             contact: self.contact.clone(),
@@ -230,6 +239,7 @@ impl Handler for Visitor {
                             side: Side::Visitor,
                             name: None,
                             typing,
+                            preview,
                         });
                     }
                 }

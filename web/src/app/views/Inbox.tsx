@@ -49,6 +49,8 @@ import {
   thread,
   upsert,
   visitorTyping,
+  typingPreview,
+  setTypingPreview,
   type Access,
   type Outgoing,
 } from "../store";
@@ -356,9 +358,25 @@ function ConversationPane() {
           ))}
         </div>
       </div>
-      <p class="typing" aria-live="polite">
-        {typing && typing.conversationId === id ? (typing.name || "Visitor") + " is typing…" : ""}
-      </p>
+      <div class="typing-row">
+        <p class="typing" aria-live="polite" data-testid="visitor-typing">
+          {typing && typing.conversationId === id ? (typing.name || "Visitor") + " is typing…" : ""}
+          {typing && typing.conversationId === id && typingPreview.value && typing.preview ? (
+            <span class="typing-preview" data-testid="typing-preview">
+              {" "}“{typing.preview}”
+            </span>
+          ) : null}
+        </p>
+        <label class="typing-toggle" title="See what visitors type before they send it. Their unsent text is never stored.">
+          <input
+            type="checkbox"
+            checked={typingPreview.value}
+            onChange={(e) => setTypingPreview(e.currentTarget.checked)}
+            data-testid="typing-preview-toggle"
+          />
+          <span>Preview typing</span>
+        </label>
+      </div>
       {c && c.offline && (
         <p class="banner banner-offline" data-testid="offline-banner">
           <MailIcon />
