@@ -1,0 +1,54 @@
+// The agent's workspace in real browsers: what an agent sees of a visitor while they chat.
+
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { ALICE, eventually, launchBrowser, loginAgent, newPerson, openWidget, shot, startServer, widgetConnected, widgetSend } from "./harness.mjs";
+
+/** A visitor on the demo site who has sent one message; returns the widget frame. */
+async function visitorSays(person, server, text) {
+  await person.page.goto(server.demoUrl);
+  const frame = await openWidget(person.page);
+  await widgetConnected(frame);
+  await widgetSend(frame, text);
+  await frame.locator('[data-testid="fd-message"][data-kind="visitor"]', { hasText: text }).waitFor();
+  return frame;
+}
+
+describe("an agent may preview what a visitor types", () => {
+  let server;
+  let browser;
+
+  before(async () => {
+    server = await startServer("typing-preview");
+    browser = await launchBrowser();
+  });
+
+  after(async () => {
+    await browser?.close();
+    await server?.stop();
+  });
+
+  it("shows the unsent text only to an agent who opted in, as text", async () => {
+    const alice = await newPerson(browser);
+    await loginAgent(alice.page, server, ALICE);
+    const visitor = await newPerson(browser);
+    const frame = await visitorSays(visitor, server, "Hello");
+    await alice.page.getByTestId("conv-item").first().click();
+    const typing = alice.page.getByTestId("visitor-typing");
+    // Not opted in: "typing…" without the text.
+    await frame.getByTestId("fd-input").fill("Where is my <b>order</b>");
+    await eventually("the agent to see typing", async () => /typing/.test(await typing.textContent()));
+    assert.equal(await alice.page.getByTestId("typing-preview").count(), 0);
+    // Opted in: the text as it is typed, as text.
+    await alice.page.getByTestId("typing-preview-toggle").check();
+    await frame.getByTestId("fd-input").pressSequentially(" 1234");
+    const preview = alice.page.getByTestId("typing-preview");
+    await eventually("the preview to follow the typing", async () => ((await preview.textContent()) || "").includes("Where is my <b>order</b> 1234"));
+    assert.equal(await preview.locator("b").count(), 0, "no markup from the visitor");
+    await shot(alice.page, "typing-preview");
+    // Cleared text: the preview goes.
+    await frame.getByTestId("fd-input").fill("");
+    await eventually("the preview to clear", async () => (await alice.page.getByTestId("typing-preview").count()) === 0);
+    assert.deepEqual(alice.pageErrors, []);
+  });
+});
