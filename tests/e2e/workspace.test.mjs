@@ -52,3 +52,46 @@ describe("an agent may preview what a visitor types", () => {
     assert.deepEqual(alice.pageErrors, []);
   });
 });
+
+describe("banning a visitor", () => {
+  let server;
+  let browser;
+
+  before(async () => {
+    server = await startServer("ban");
+    browser = await launchBrowser();
+  });
+
+  after(async () => {
+    await browser?.close();
+    await server?.stop();
+  });
+
+  it("cuts the visitor off with a polite refusal, and they stop retrying", async () => {
+    const alice = await newPerson(browser);
+    await loginAgent(alice.page, server, ALICE);
+    const visitor = await newPerson(browser);
+    const sockets = [];
+    visitor.page.on("websocket", (ws) => sockets.push(ws.url()));
+    const frame = await visitorSays(visitor, server, "buy cheap watches");
+    await alice.page.getByTestId("conv-item").first().click();
+    await alice.page.getByTestId("ban-button").click();
+    await alice.page.getByTestId("ban-reason").fill("Spam");
+    await alice.page.getByTestId("ban-duration").selectOption({ label: "7 days" });
+    await shot(alice.page, "ban-dialog");
+    await alice.page.getByTestId("ban-submit").click();
+    await alice.page.getByTestId("msg").filter({ hasText: "banned this visitor for 7 days: Spam" }).waitFor();
+    // The widget says so, in words, and does not keep knocking.
+    await eventually("the widget to refuse politely", async () => /not available to you/.test((await frame.locator("#banner").textContent()) || ""));
+    await shot(visitor.page, "ban-widget");
+    const after = sockets.length;
+    await new Promise((r) => setTimeout(r, 3000));
+    assert.equal(sockets.length, after, "no reconnect attempts after the refusal");
+    // Supervisors see the ban in Settings and can lift it.
+    await alice.page.goto(server.base + "/app/settings");
+    await alice.page.getByTestId("ban-row").waitFor();
+    await alice.page.getByTestId("ban-lift").click();
+    await alice.page.getByText("Nobody is banned.").waitFor();
+    assert.deepEqual(alice.pageErrors, []);
+  });
+});

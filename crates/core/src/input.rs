@@ -90,6 +90,8 @@ pub enum ErrorCode {
     InvalidTransition,
     /// A settings body is well-formed JSON but breaks a rule (an unknown team, bad hours).
     InvalidSettings,
+    /// The visitor (or their address) is banned from this organization's chat.
+    Banned,
     SetupDone,
     InvalidSetupToken,
     RateLimited,

@@ -7,6 +7,7 @@
 //! Invariant: nothing here does IO, spawns tasks or reads a clock. Time is passed in as
 //! milliseconds since the Unix epoch (`Millis`). `clippy.toml` in this crate enforces it.
 
+pub mod bans;
 pub mod conversation;
 pub mod hours;
 pub mod ids;

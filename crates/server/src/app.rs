@@ -79,6 +79,9 @@ pub fn router(state: AppState) -> Router {
         .route("/conversations/{id}/transfer", post(http::teams::transfer))
         .route("/conversations/{id}/invite", post(http::teams::invite))
         .route("/conversations/{id}/priority", post(http::teams::priority))
+        .route("/conversations/{id}/ban", post(http::bans::ban))
+        .route("/bans", get(http::bans::bans))
+        .route("/bans/{id}", axum::routing::delete(http::bans::lift))
         .route(
             "/websites",
             get(http::api::websites).post(http::api::create_website),

@@ -44,6 +44,8 @@ pub enum Event {
         agent: AgentId,
         status: AgentStatus,
     },
+    /// A visitor was banned: every node cuts off their sockets.
+    KickVisitor { contact: ContactId },
     /// Something about a conversation is for one agent (routed, transferred, invited).
     Notice {
         org: OrganizationId,

@@ -54,6 +54,10 @@ pub struct Config {
     pub smtp_url: String,
     /// The From address of those emails, e.g. `Acme Support <support@acme.example>`.
     pub email_from: String,
+    /// Behind a reverse proxy: take the visitor's address from the last `X-Forwarded-For`
+    /// entry (the one the proxy added) for rate limits and IP bans. Off: the connection's
+    /// address. Turn it on only when every request comes through the proxy.
+    pub trust_forwarded_for: bool,
 }
 
 impl Default for Config {
@@ -78,6 +82,7 @@ impl Default for Config {
             routing_tick_ms: 1000,
             smtp_url: String::new(),
             email_from: "Frontdesk <frontdesk@localhost>".into(),
+            trust_forwarded_for: false,
         }
     }
 }

@@ -37,7 +37,7 @@ impl ApiError {
             InvalidVisitorToken | VisitorTokenExpired | Unauthenticated | InvalidCredentials => {
                 StatusCode::UNAUTHORIZED
             }
-            Forbidden | CsrfRejected | InvalidSetupToken => StatusCode::FORBIDDEN,
+            Forbidden | CsrfRejected | InvalidSetupToken | Banned => StatusCode::FORBIDDEN,
             Conflict | AlreadyAssigned | AgentAtCapacity | InvalidTransition | SetupDone => {
                 StatusCode::CONFLICT
             }

@@ -85,6 +85,16 @@ impl Hub {
         self.visitor_count.fetch_add(1, Ordering::Relaxed);
     }
 
+    /// Cuts off every socket this node holds for a visitor (they were banned).
+    pub fn kick_visitor(&self, contact: &ContactId) {
+        let g = self.lock();
+        if let Some((_, conns)) = g.visitors.get(contact) {
+            for c in conns {
+                c.kick.notify_one();
+            }
+        }
+    }
+
     pub fn remove_visitor(&self, contact: &ContactId, conn_id: u64) {
         let mut g = self.lock();
         let Some((org, conns)) = g.visitors.get_mut(contact) else {
@@ -239,6 +249,7 @@ impl Hub {
                     Side::Agent => self.to_visitor(contact, &f),
                 }
             }
+            Event::KickVisitor { contact } => self.kick_visitor(contact),
             Event::Notice {
                 org,
                 agent,

@@ -16,11 +16,13 @@
 //! The SQL is written once with `$1…$N` placeholders, which both databases accept, and the
 //! [`on_db!`] macro runs the same body on either pool.
 
+mod bans;
 mod queries;
 mod rows;
 mod teams;
 mod writer;
 
+pub use bans::*;
 pub use queries::*;
 pub use teams::*;
 pub use writer::{CommitHook, Notice, Scope, Target, TransferTo, WriteOp, WriteOutcome};

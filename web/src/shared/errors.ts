@@ -25,6 +25,9 @@ const TEXT: Partial<Record<ErrorCode, string>> = {
   rate_limited: "Too many messages at once; retrying shortly.",
   unavailable: "The server is busy; retrying shortly.",
   internal: "Something went wrong on the server.",
+  banned: "Sorry, this chat is not available to you.",
+  agent_at_capacity: "That agent already has as many chats as they can take.",
+  invalid_settings: "Those settings are not valid.",
 };
 
 export function errorText(code: ErrorCode | string, fallback?: string): string {

@@ -404,6 +404,19 @@ function onError(code: string, message: string, clientId: string | null) {
     if (p) failPending(p, code, message);
     return;
   }
+  if (code === "banned") {
+    // Refused for good: say so politely and stop trying (no reconnects, no load).
+    fatal = true;
+    clearTimeout(reconnectTimer);
+    banner(errorText(code, message), true);
+    setQueue(null);
+    dotEl.className = "dot";
+    presenceEl.textContent = "Unavailable";
+    input.disabled = true;
+    $<HTMLButtonElement>("send").disabled = true;
+    ws && ws.close();
+    return;
+  }
   if (code === "invalid_visitor_token" || code === "visitor_token_expired") {
     // Start over as a new visitor; the server closes this socket.
     token = null;

@@ -2,6 +2,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod bans;
 pub mod health;
 pub mod pages;
 pub mod setup;
@@ -74,6 +75,28 @@ pub fn check_origin(headers: &HeaderMap, public_url: &str) -> Result<(), ApiErro
     }
 }
 
+/// The visitor's address: the connection's, or behind a trusted proxy the last
+/// `X-Forwarded-For` entry (the one the proxy itself added; earlier ones the client chose).
+pub fn client_ip(
+    cfg: &crate::Config,
+    headers: &HeaderMap,
+    peer: std::net::IpAddr,
+) -> std::net::IpAddr {
+    if !cfg.trust_forwarded_for {
+        return peer;
+    }
+    // Only the very last entry: if it does not parse, an earlier one (which the client may
+    // have written) must not take its place.
+    headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .next_back()
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.rsplit(',').next())
+        .and_then(|ip| ip.trim().parse().ok())
+        .unwrap_or(peer)
+}
+
 /// The base URL to put in snippets: the configured public URL, or this request's host.
 pub fn base_url(cfg: &crate::Config, headers: &HeaderMap) -> String {
     if !cfg.public_url.is_empty() {
@@ -96,6 +119,19 @@ mod tests {
             m.insert(*k, v.parse().unwrap());
         }
         m
+    }
+
+    #[test]
+    fn the_forwarded_address_counts_only_behind_a_trusted_proxy() {
+        let peer: std::net::IpAddr = "10.0.0.2".parse().unwrap();
+        let headers = h(&[("x-forwarded-for", "6.6.6.6, 203.0.113.7")]);
+        let mut cfg = crate::Config::default();
+        assert_eq!(client_ip(&cfg, &headers, peer), peer);
+        cfg.trust_forwarded_for = true;
+        assert_eq!(client_ip(&cfg, &headers, peer).to_string(), "203.0.113.7");
+        assert_eq!(client_ip(&cfg, &h(&[]), peer), peer);
+        let garbage_last = h(&[("x-forwarded-for", "6.6.6.6, not-an-ip")]);
+        assert_eq!(client_ip(&cfg, &garbage_last, peer), peer);
     }
 
     #[test]

@@ -66,7 +66,8 @@ pub async fn session(
     headers: HeaderMap,
     JsonBody(req): JsonBody<WidgetSessionRequest>,
 ) -> ApiResult<Json<WidgetSessionResponse>> {
-    if !s.limits.connect_per_ip.check(&peer.ip()) {
+    let ip = super::client_ip(&s.config, &headers, peer.ip());
+    if !s.limits.connect_per_ip.check(&ip) {
         return Err(ApiError::new(
             ErrorCode::RateLimited,
             "too many new sessions from this address; wait a minute",
@@ -101,10 +102,25 @@ pub async fn session(
         },
         None => None,
     };
+    // A banned visitor, or anyone from a banned address, is refused before anything is
+    // stored: a polite typed error the widget shows without retrying.
+    let ip_text = ip.to_string();
+    if s.store
+        .is_banned(
+            &site.organization_id,
+            contact.as_ref().map(|c| &c.id),
+            Some(&ip_text),
+            now,
+        )
+        .await?
+    {
+        return Err(banned());
+    }
     let (contact, new_visitor) = match contact {
         Some(c) => (c, false),
         None => (s.store.create_contact(&site, &ctx).await?, true),
     };
+    s.store.record_contact_ip(&contact.id, &ip_text).await?;
     let expires = now + (s.config.visitor_token_days as i64) * 86_400_000;
     Ok(Json(WidgetSessionResponse {
         token: s.tokens.issue(&contact.id, &site.id, expires),
@@ -153,6 +169,14 @@ pub async fn site_availability(
         header::HeaderValue::from_static("public, max-age=60"),
     );
     res
+}
+
+/// The refusal a banned visitor sees.
+pub fn banned() -> ApiError {
+    ApiError::new(
+        ErrorCode::Banned,
+        "Sorry, this chat is not available to you.",
+    )
 }
 
 /// Whether the site is open now and, if not, when it opens.

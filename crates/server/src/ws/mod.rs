@@ -213,7 +213,7 @@ pub async fn run<H: Handler + Send>(
                 break;
             }
             _ = conn.kick.notified() => {
-                close(socket, CLOSE_TRY_LATER, "too slow; reconnect and resume").await;
+                close(socket, CLOSE_TRY_LATER, "reconnect and resume").await;
                 break;
             }
             out = outbox.recv() => match out {

@@ -19,16 +19,18 @@ use std::net::SocketAddr;
 pub async fn upgrade(
     State(s): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: axum::http::HeaderMap,
     ws: WebSocketUpgrade,
 ) -> Response {
-    if !s.limits.connect_per_ip.check(&peer.ip()) {
+    let ip = crate::http::client_ip(&s.config, &headers, peer.ip());
+    if !s.limits.connect_per_ip.check(&ip) {
         return ApiError::new(
             ErrorCode::RateLimited,
             "too many connections from this address; wait a minute",
         )
         .into_response();
     }
-    super::configure(ws).on_upgrade(move |socket| serve(s, socket))
+    super::configure(ws).on_upgrade(move |socket| serve(s, socket, ip))
 }
 
 struct Visitor {
@@ -41,7 +43,7 @@ struct Visitor {
     last_typing: Option<(bool, Option<String>, std::time::Instant)>,
 }
 
-async fn serve(s: AppState, mut socket: WebSocket) {
+async fn serve(s: AppState, mut socket: WebSocket, ip: std::net::IpAddr) {
     let Some(token) = await_hello(&mut socket).await else {
         return;
     };
@@ -83,6 +85,23 @@ async fn serve(s: AppState, mut socket: WebSocket) {
             return;
         }
     };
+    match s
+        .store
+        .is_banned(&org, Some(&contact.id), Some(&ip.to_string()), now_ms())
+        .await
+    {
+        Ok(false) => {}
+        Ok(true) => {
+            send_error(&mut socket, &crate::http::widget::banned(), None).await;
+            close(&mut socket, super::CLOSE_POLICY, "banned").await;
+            return;
+        }
+        Err(e) => {
+            send_error(&mut socket, &e.into(), None).await;
+            close(&mut socket, super::CLOSE_TRY_LATER, "unavailable").await;
+            return;
+        }
+    }
     let latest = match s.store.latest_conversation(&contact.id).await {
         Ok(c) => c,
         Err(e) => {

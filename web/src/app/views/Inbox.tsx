@@ -1,5 +1,6 @@
 // The inbox: tabs and the conversation list, the open conversation (with its transfer and
 // invite dialogs), the contact panel, and the notices ("Ann transferred a conversation to you").
+import { BanDialog } from "./Ban";
 import type { ComponentChild, ComponentChildren } from "preact";
 import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
 import type { AgentView } from "../../generated/AgentView";
@@ -398,7 +399,7 @@ function ConversationPane() {
 
 function PaneHeader({ id, c, participants, access }: { id: string; c: Conversation | null; participants: Participant[] | null; access: Access }) {
   const agent = me.value;
-  const [dialog, setDialog] = useState<"transfer" | "invite" | null>(null);
+  const [dialog, setDialog] = useState<"transfer" | "invite" | "ban" | null>(null);
   const elevated = !!agent && (agent.role === "supervisor" || agent.role === "admin");
   const live = !!c && c.status !== "resolved";
   // Plain agents hand on only what they could reply in; supervisors and admins anything.
@@ -447,6 +448,11 @@ function PaneHeader({ id, c, participants, access }: { id: string; c: Conversati
             Invite
           </button>
         )}
+        {c && (
+          <button type="button" class="btn" data-testid="ban-button" aria-haspopup="dialog" onClick={() => setDialog("ban")}>
+            Ban
+          </button>
+        )}
         {c && c.status !== "resolved" && (
           <button type="button" class="btn" data-testid="resolve" onClick={() => void act("resolve", id)}>
             Resolve
@@ -460,6 +466,7 @@ function PaneHeader({ id, c, participants, access }: { id: string; c: Conversati
       </div>
       {c && dialog === "transfer" && <TransferDialog c={c} onClose={() => setDialog(null)} />}
       {c && dialog === "invite" && <InviteDialog c={c} participants={participants ?? []} onClose={() => setDialog(null)} />}
+      {c && dialog === "ban" && <BanDialog c={c} onClose={() => setDialog(null)} />}
     </header>
   );
 }
@@ -520,7 +527,7 @@ let dialogSeq = 0;
  * A modal dialog: the rest of the page is inert while it is open (the browser traps focus),
  * Escape and a click on the backdrop close it, and focus goes back to what opened it.
  */
-function Modal({ title, testId, onClose, children }: { title: string; testId: string; onClose: () => void; children: ComponentChildren }) {
+export function Modal({ title, testId, onClose, children }: { title: string; testId: string; onClose: () => void; children: ComponentChildren }) {
   const ref = useRef<HTMLDialogElement>(null);
   const [titleId] = useState(() => "dialog-title-" + ++dialogSeq);
   useEffect(() => {

@@ -1,4 +1,5 @@
 // Settings: websites (with each one's routing and hours), teams, and people.
+import { BansSection } from "./Ban";
 import { useEffect, useRef, useState } from "preact/hooks";
 import type { AgentView } from "../../generated/AgentView";
 import type { Role } from "../../generated/Role";
@@ -44,6 +45,7 @@ export function Settings() {
       {isAdmin && <AddWebsite onAdded={(w) => setSites((s) => (s ? s.concat(w) : [w]))} />}
       <TeamsSection isAdmin={isAdmin} />
       <Agents isAdmin={isAdmin} />
+      {me.value?.role !== "agent" && <BansSection />}
     </main>
   );
 }
