@@ -95,3 +95,37 @@ describe("banning a visitor", () => {
     assert.deepEqual(alice.pageErrors, []);
   });
 });
+
+describe("transcripts by email", () => {
+  let server;
+  let browser;
+
+  before(async () => {
+    server = await startServer("transcript");
+    browser = await launchBrowser();
+  });
+
+  after(async () => {
+    await browser?.close();
+    await server?.stop();
+  });
+
+  it("lets the visitor ask for one and the agent send one", async () => {
+    const alice = await newPerson(browser);
+    await loginAgent(alice.page, server, ALICE);
+    const visitor = await newPerson(browser);
+    const frame = await visitorSays(visitor, server, "Please send me this later");
+    await frame.getByTestId("fd-transcript").click();
+    await frame.getByTestId("fd-transcript-email").fill("pat@example.test");
+    await frame.getByTestId("fd-transcript-email").press("Enter");
+    await eventually("the widget to confirm", async () => /Sent to pat@example\.test/.test((await frame.getByTestId("fd-transcript-note").textContent()) || ""));
+    await shot(visitor.page, "transcript-widget");
+    // The agent sees the address in the sidebar and can send one too.
+    await alice.page.getByTestId("conv-item").first().click();
+    await alice.page.getByTestId("contact-panel").getByText("pat@example.test").waitFor();
+    await alice.page.getByTestId("send-transcript").click();
+    await eventually("the dashboard to confirm", async () => /Sent to pat@example\.test/.test((await alice.page.getByTestId("send-transcript-note").textContent()) || ""));
+    assert.deepEqual(visitor.pageErrors, []);
+    assert.deepEqual(alice.pageErrors, []);
+  });
+});

@@ -290,6 +290,11 @@ pub enum ClientFrame {
         #[ts(type = "number")]
         public_seq: i64,
     },
+    /// Visitors only: email me a transcript of this conversation, to the address I gave with
+    /// `set_contact` (else an `invalid_email` error).
+    Transcript {
+        conversation_id: ConversationId,
+    },
     /// Visitors only: stop waiting in the queue and leave the conversation as an offline
     /// message, answered by email (set an email with `set_contact` first).
     LeaveMessage {

@@ -80,6 +80,10 @@ pub fn router(state: AppState) -> Router {
         .route("/conversations/{id}/invite", post(http::teams::invite))
         .route("/conversations/{id}/priority", post(http::teams::priority))
         .route("/conversations/{id}/ban", post(http::bans::ban))
+        .route(
+            "/conversations/{id}/transcript",
+            post(http::transcript::transcript),
+        )
         .route("/bans", get(http::bans::bans))
         .route("/bans/{id}", axum::routing::delete(http::bans::lift))
         .route(

@@ -53,7 +53,18 @@ pub fn spawn(s: AppState) {
                 }
             };
             for job in jobs {
-                let result = match compose(&s, &from, &job) {
+                let history = if job.transcript {
+                    match s.store.messages(&job.conversation_id, 0, 1000, true).await {
+                        Ok(page) => page.items,
+                        Err(e) => {
+                            tracing::warn!(error = %e, "cannot read a conversation for its transcript");
+                            continue;
+                        }
+                    }
+                } else {
+                    Vec::new()
+                };
+                let result = match compose(&s, &from, &job, &history) {
                     Ok(m) => transport
                         .send(m)
                         .await
@@ -92,11 +103,27 @@ pub fn chat_link(s: &AppState, job: &EmailJob) -> String {
     format!("{}/chat/{}#token={token}", s.base_url, job.site_key)
 }
 
-fn compose(s: &AppState, from: &Mailbox, job: &EmailJob) -> Result<Message, String> {
+fn compose(
+    s: &AppState,
+    from: &Mailbox,
+    job: &EmailJob,
+    history: &[frontdesk_core::protocol::Message],
+) -> Result<Message, String> {
     let to: Mailbox = job
         .to_address
         .parse()
         .map_err(|e| format!("bad recipient: {e}"))?;
+    if job.transcript {
+        let from = Mailbox::new(Some(job.organization_name.clone()), from.email.clone());
+        return Message::builder()
+            .message_id(None)
+            .from(from)
+            .to(to)
+            .subject(format!("Your conversation with {}", job.website_name))
+            .header(ContentType::TEXT_PLAIN)
+            .body(transcript(job, history, &chat_link(s, job)))
+            .map_err(|e| e.to_string());
+    }
     let author = job.author_name.as_deref().unwrap_or("The team");
     // The agent's name in front of the configured address, as help desks do.
     let from = Mailbox::new(
@@ -119,4 +146,63 @@ fn compose(s: &AppState, from: &Mailbox, job: &EmailJob) -> Result<Message, Stri
         .header(ContentType::TEXT_PLAIN)
         .body(body)
         .map_err(|e| e.to_string())
+}
+
+/// The plain-text transcript: what the visitor saw (never notes), oldest first, in UTC.
+pub fn transcript(
+    job: &EmailJob,
+    history: &[frontdesk_core::protocol::Message],
+    link: &str,
+) -> String {
+    use frontdesk_core::protocol::MessageKind;
+    let mut out = format!("Your conversation with {}\n\n", job.website_name);
+    for m in history {
+        let when = utc(m.created_at);
+        match m.kind {
+            MessageKind::Visitor => out.push_str(&format!("[{when}] You: {}\n", m.text)),
+            MessageKind::Agent => out.push_str(&format!(
+                "[{when}] {}: {}\n",
+                m.author_name.as_deref().unwrap_or("Agent"),
+                m.text
+            )),
+            MessageKind::System => out.push_str(&format!("[{when}] — {}\n", m.text)),
+            MessageKind::Note => {}
+        }
+    }
+    out.push_str(&format!(
+        "\nContinue the conversation: {link}\n\nTimes are UTC.\n"
+    ));
+    out
+}
+
+/// `2026-11-23 14:05` in UTC.
+fn utc(ms: i64) -> String {
+    let secs = ms.div_euclid(1000);
+    let days = secs.div_euclid(86_400);
+    let rem = secs.rem_euclid(86_400);
+    // Civil date from days since the epoch (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{y:04}-{m:02}-{d:02} {:02}:{:02}",
+        rem / 3600,
+        rem % 3600 / 60
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn utc_dates_are_civil_dates() {
+        assert_eq!(super::utc(0), "1970-01-01 00:00");
+        assert_eq!(super::utc(1_795_441_500_000), "2026-11-23 13:45");
+        assert_eq!(super::utc(951_782_400_000), "2000-02-29 00:00");
+    }
 }

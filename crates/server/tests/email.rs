@@ -458,3 +458,118 @@ async fn a_reply_is_stored_and_kept_for_retry_when_smtp_is_down() {
     assert_eq!(status, 200);
     t.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn transcripts_are_emailed_on_request_without_notes() {
+    let smtp = Smtp::start().await;
+    let port = smtp.port;
+    let t = TestServer::start_with(Backend::Sqlite, |c| {
+        c.smtp_url = format!("smtp://127.0.0.1:{port}");
+        c.email_from = "Acme Support <support@acme.test>".into();
+    })
+    .await;
+    let org = tenant(&t, "t").await;
+    let token = visitor_token(&t, &org.site_key).await;
+    let mut v = Client::visitor(&t, &token).await;
+    let conv = v
+        .say("v1", None, "Which tent fits four?")
+        .await
+        .unwrap()
+        .conversation_id
+        .0;
+    // Without an address, the visitor is told to give one first.
+    v.send(json!({"type": "transcript", "conversation_id": conv}))
+        .await;
+    let f = v.expect(|f| matches!(f, ServerFrame::Error { .. })).await;
+    assert!(
+        matches!(
+            f,
+            ServerFrame::Error {
+                code: frontdesk_core::ErrorCode::InvalidEmail,
+                ..
+            }
+        ),
+        "{f:?}"
+    );
+    let mut admin = Browser::login(&t.url, &org.admin_email, PASSWORD).await;
+    let (status, e) = admin
+        .post(
+            &format!("/api/v1/conversations/{conv}/transcript"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        (status, e["code"].as_str()),
+        (422, Some("invalid_email")),
+        "{e}"
+    );
+    // With one, an agent's reply, and a note the visitor must never see.
+    v.send(json!({"type":"set_contact","name":"Tara","email":"tara@example.test"}))
+        .await;
+    for (cid, text, note) in [
+        ("r1", "The Dome 4 does.", false),
+        ("n1", "VIP, upsell", true),
+    ] {
+        let (status, _) = admin
+            .post(
+                &format!("/api/v1/conversations/{conv}/messages"),
+                json!({"client_id": cid, "text": text, "note": note}),
+            )
+            .await;
+        assert_eq!(status, 200);
+    }
+    let (status, sent) = admin
+        .post(
+            &format!("/api/v1/conversations/{conv}/transcript"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        (status, sent["to"].as_str()),
+        (200, Some("tara@example.test"))
+    );
+    v.send(json!({"type": "transcript", "conversation_id": conv}))
+        .await;
+    // Nobody was online, so the reply itself was emailed too (an offline message).
+    let files = smtp.wait_for(3, Duration::from_secs(10)).await;
+    let transcripts: Vec<Mail> = files
+        .iter()
+        .map(|f| Mail::read(f))
+        .filter(|m| m.header("Subject") == Some("Your conversation with Shop"))
+        .collect();
+    assert_eq!(
+        transcripts.len(),
+        2,
+        "one from the agent, one the visitor asked for"
+    );
+    for mail in transcripts {
+        assert!(mail.header("To").unwrap().contains("tara@example.test"));
+        assert!(
+            mail.body.contains("You: Which tent fits four?"),
+            "{}",
+            mail.body
+        );
+        assert!(
+            mail.body.contains("Admin t: The Dome 4 does."),
+            "{}",
+            mail.body
+        );
+        assert!(
+            !mail.body.contains("upsell"),
+            "a note leaked into a transcript"
+        );
+        assert!(chat_link(&mail.body).contains(&format!("/chat/{}#token=", org.site_key)));
+    }
+    // Another organization cannot ask for this conversation's transcript.
+    let other = tenant(&t, "u").await;
+    let stranger = Browser::login(&t.url, &other.admin_email, PASSWORD).await;
+    let (status, _) = stranger
+        .request(
+            reqwest::Method::POST,
+            &format!("/api/v1/conversations/{conv}/transcript"),
+            Some(json!({})),
+        )
+        .await;
+    assert_eq!(status, 404);
+    t.stop().await;
+}

@@ -127,6 +127,8 @@ pub struct EmailJob {
     pub author_name: Option<String>,
     pub text: String,
     pub attempts: i64,
+    /// A transcript of the conversation rather than one reply.
+    pub transcript: bool,
 }
 
 /// How many resolved chats per team feed the wait estimate.
@@ -717,16 +719,17 @@ impl Store {
             String,
             String,
             Option<String>,
-            String,
+            Option<String>,
             i64,
+            String,
         );
         let rows: Vec<Row> = on_db!(&self.db, |p| {
             sqlx::query_as(
                 "SELECT e.id, e.organization_id, e.conversation_id, c.contact_id, c.website_id, w.site_key, w.name, o.name, \
-                 e.to_address, m.author_name, m.body, e.attempts \
+                 e.to_address, m.author_name, m.body, e.attempts, e.kind \
                  FROM email_outbox e JOIN conversations c ON c.id = e.conversation_id \
                  JOIN websites w ON w.id = c.website_id JOIN organizations o ON o.id = e.organization_id \
-                 JOIN messages m ON m.id = e.message_id \
+                 LEFT JOIN messages m ON m.id = e.message_id \
                  WHERE e.sent_at IS NULL AND e.next_attempt_at <= $1 ORDER BY e.next_attempt_at, e.id LIMIT $2",
             )
             .bind(now)
@@ -750,6 +753,7 @@ impl Store {
                     author,
                     text,
                     attempts,
+                    kind,
                 )| EmailJob {
                     id,
                     organization_id: OrganizationId(org),
@@ -761,11 +765,37 @@ impl Store {
                     organization_name: org_name,
                     to_address: to,
                     author_name: author,
-                    text,
+                    text: text.unwrap_or_default(),
                     attempts,
+                    transcript: kind == "transcript",
                 },
             )
             .collect())
+    }
+
+    /// Queues a transcript of a conversation of `org` to `to`. Durable once this returns.
+    pub async fn queue_transcript(
+        &self,
+        org: &OrganizationId,
+        conversation: &ConversationId,
+        to: &str,
+        now: Millis,
+    ) -> Result<()> {
+        let id = MessageId::new(now, entropy()).0;
+        on_db!(&self.db, |p| {
+            sqlx::query(
+                "INSERT INTO email_outbox (id, organization_id, conversation_id, message_id, to_address, next_attempt_at, created_at, kind) \
+                 VALUES ($1, $2, $3, $1, $4, $5, $5, 'transcript')",
+            )
+            .bind(&id)
+            .bind(org.as_str())
+            .bind(conversation.as_str())
+            .bind(to)
+            .bind(now)
+            .execute(p)
+            .await?;
+        });
+        Ok(())
     }
 
     pub async fn email_sent(&self, id: &str, at: Millis) -> Result<()> {

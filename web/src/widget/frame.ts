@@ -58,6 +58,11 @@ const msgsEl = $("msgs");
 const pendingEl = $("pending");
 const typingEl = $("typing");
 const queueEl = $("queue-status");
+const transcriptRow = $("transcript-row");
+const transcriptButton = $<HTMLButtonElement>("transcript");
+const transcriptForm = $<HTMLFormElement>("transcript-form");
+const transcriptEmail = $<HTMLInputElement>("transcript-email");
+const transcriptNote = $("transcript-note");
 const queuePosition = $("queue-position");
 const queueWait = $("queue-wait");
 const leaveButton = $("leave-message");
@@ -456,6 +461,7 @@ function resetConversation(id: string | null) {
   const had = convId !== null;
   convId = id;
   conv = null;
+  transcriptRow.hidden = id === null;
   if (id) {
     started = true;
     pickerView();
@@ -1008,6 +1014,29 @@ contactForm.addEventListener("submit", (e) => {
   showSavedEmail(email);
   if (leaving) leave(email);
   setTimeout(() => (contactSaving = false), 5000);
+});
+
+/** Asks for a transcript by email; the address comes first when we have none yet. */
+function sendTranscript(email: string) {
+  if (!convId) return;
+  const ok = send({ type: "set_contact", name: null, email, department: null }) && send({ type: "transcript", conversation_id: convId });
+  transcriptForm.hidden = true;
+  transcriptButton.hidden = false;
+  transcriptNote.textContent = ok ? "Sent to " + email + "." : "Not connected; try again in a moment.";
+  if (ok) save(EMAIL_KEY, email);
+}
+transcriptButton.addEventListener("click", () => {
+  const email = load(EMAIL_KEY);
+  if (email) return sendTranscript(email);
+  transcriptButton.hidden = true;
+  transcriptForm.hidden = false;
+  transcriptNote.textContent = "";
+  transcriptEmail.focus();
+});
+transcriptForm.addEventListener("submit", (e) => {
+  e.preventDefault();
+  const email = transcriptEmail.value.trim();
+  if (email) sendTranscript(email);
 });
 
 for (const o of outbox) addPending(o);

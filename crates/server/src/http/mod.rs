@@ -7,6 +7,7 @@ pub mod health;
 pub mod pages;
 pub mod setup;
 pub mod teams;
+pub mod transcript;
 pub mod widget;
 
 use crate::error::ApiError;

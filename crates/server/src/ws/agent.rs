@@ -170,10 +170,12 @@ impl Handler for Agent {
                         })
                         .await?;
                 }
-                ClientFrame::SetContact { .. } | ClientFrame::LeaveMessage { .. } => {
+                ClientFrame::SetContact { .. }
+                | ClientFrame::LeaveMessage { .. }
+                | ClientFrame::Transcript { .. } => {
                     return Err(Stop::Client(ApiError::new(
                         ErrorCode::InvalidFrame,
-                        "set_contact and leave_message are for visitors",
+                        "set_contact, leave_message and transcript are for visitors",
                     )));
                 }
                 ClientFrame::Ping => {

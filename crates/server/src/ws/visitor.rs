@@ -324,6 +324,31 @@ impl Handler for Visitor {
                         });
                     }
                 }
+                ClientFrame::Transcript { conversation_id } => {
+                    self.owns(&conversation_id).await?;
+                    if !self.state.limits.sends_per_visitor.check(&self.contact.0) {
+                        return Err(Stop::Client(ApiError::new(
+                            ErrorCode::RateLimited,
+                            "you are asking too fast; wait a moment",
+                        )));
+                    }
+                    let email = self
+                        .state
+                        .store
+                        .contact(&self.contact)
+                        .await?
+                        .and_then(|c| c.email)
+                        .ok_or_else(|| {
+                            ApiError::new(
+                                ErrorCode::InvalidEmail,
+                                "give your email address first, to send the transcript to",
+                            )
+                        })?;
+                    self.state
+                        .store
+                        .queue_transcript(&self.org, &conversation_id, &email, now_ms())
+                        .await?;
+                }
                 ClientFrame::LeaveMessage { conversation_id } => {
                     self.owns(&conversation_id).await?;
                     self.state

@@ -1,5 +1,5 @@
-// Banning a visitor from a conversation, and the list of bans in Settings (supervisors and
-// admins lift them). A banned visitor's widget says, politely, that the chat is not available.
+// What an agent does about a visitor beyond chatting: ban them (the list of bans is in
+// Settings, where supervisors and admins lift them), or email them the transcript.
 
 import { useEffect, useState } from "preact/hooks";
 import type { BanRequest } from "../../generated/BanRequest";
@@ -134,5 +134,31 @@ export function BansSection() {
         </ul>
       )}
     </section>
+  );
+}
+
+/** Emails the visitor a transcript of the conversation (what they saw; never notes). */
+export function TranscriptButton({ conversationId, email }: { conversationId: string; email: string }) {
+  const [state, setState] = useState<"idle" | "sending" | "sent">("idle");
+  useEffect(() => setState("idle"), [conversationId]);
+  const send = async () => {
+    setState("sending");
+    try {
+      await request<{ to: string }>("POST", "/api/v1/conversations/" + encodeURIComponent(conversationId) + "/transcript", {});
+      setState("sent");
+    } catch (e) {
+      setState("idle");
+      showError(e);
+    }
+  };
+  return (
+    <p class="contact-action">
+      <button type="button" class="btn btn-small" disabled={state !== "idle"} data-testid="send-transcript" onClick={() => void send()}>
+        {state === "sending" ? "Sending…" : "Email the transcript"}
+      </button>
+      <span class="muted small" role="status" data-testid="send-transcript-note">
+        {state === "sent" ? "Sent to " + email + "." : ""}
+      </span>
+    </p>
   );
 }

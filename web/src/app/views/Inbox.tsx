@@ -1,6 +1,6 @@
 // The inbox: tabs and the conversation list, the open conversation (with its transfer and
 // invite dialogs), the contact panel, and the notices ("Ann transferred a conversation to you").
-import { BanDialog } from "./Ban";
+import { BanDialog, TranscriptButton } from "./Ban";
 import type { ComponentChild, ComponentChildren } from "preact";
 import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
 import type { AgentView } from "../../generated/AgentView";
@@ -1056,6 +1056,7 @@ function ContactPanel() {
           </div>
         ))}
       </dl>
+      {k.email && <TranscriptButton conversationId={d.conversation.id} email={k.email} />}
     </aside>
   );
 }
