@@ -33,6 +33,12 @@ if [ ! -x "$CHROMIUM" ]; then
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium fonts-dejavu-core
 fi
 "$CHROMIUM" --version 2>/dev/null || true
+# Emoji in screenshots: without a colour emoji font they render as empty boxes.
+if [ ! -e /usr/share/fonts/truetype/noto/NotoColorEmoji.ttf ]; then
+  step "installing an emoji font (apt)"
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends fonts-noto-color-emoji ||
+    { as_root apt-get update && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends fonts-noto-color-emoji; }
+fi
 
 # --- Node.js: the machine's own; the suite needs 20 or later ------------------------------------
 if ! command -v node >/dev/null || ! command -v npm >/dev/null; then

@@ -24,7 +24,7 @@ if ! /usr/bin/python3 -c 'import aiosmtpd' >/dev/null 2>&1; then
 fi
 
 step "web: install and build (type-checked, budget-checked)"
-(cd web && npm ci --no-audit --no-fund --loglevel=error && npm run build)
+(cd web && npm ci --no-audit --no-fund --loglevel=error && npm run build && npm test)
 
 step "rust: format and lints"
 cargo fmt --all -- --check

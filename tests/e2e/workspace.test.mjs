@@ -129,3 +129,52 @@ describe("transcripts by email", () => {
     assert.deepEqual(alice.pageErrors, []);
   });
 });
+
+describe("rich text and emoji", () => {
+  let server;
+  let browser;
+
+  before(async () => {
+    server = await startServer("rich");
+    browser = await launchBrowser();
+  });
+
+  after(async () => {
+    await browser?.close();
+    await server?.stop();
+  });
+
+  it("renders an agent's Markdown, keeps a visitor's text literal, and inserts emoji", async () => {
+    const alice = await newPerson(browser);
+    await loginAgent(alice.page, server, ALICE);
+    const visitor = await newPerson(browser);
+    const frame = await visitorSays(visitor, server, "**stars** <b>tag</b> https://shop.test/o/1");
+    await alice.page.getByTestId("conv-item").first().click();
+    const fromVisitor = alice.page.locator('[data-testid="msg"][data-kind="visitor"]');
+    await fromVisitor.waitFor();
+    assert.equal(await fromVisitor.locator("strong, b, em").count(), 0, "a visitor's asterisks stay text");
+    assert.match(await fromVisitor.locator(".bubble").textContent(), /\*\*stars\*\* <b>tag<\/b>/);
+    assert.equal(await fromVisitor.locator('a[href="https://shop.test/o/1"]').count(), 1, "their address is a link");
+    // The agent writes Markdown, with an emoji from the picker.
+    const box = alice.page.getByTestId("composer");
+    await box.fill("**Shipped** today, see [tracking](https://track.test/9)\n- box one\n- box two ");
+    await alice.page.getByTestId("emoji-button").click();
+    await alice.page.getByTestId("emoji-grid").getByRole("button", { name: "👍" }).click();
+    assert.ok((await box.inputValue()).endsWith("👍"));
+    await alice.page.getByTestId("send").click();
+    const reply = frame.locator('[data-testid="fd-message"][data-kind="agent"]');
+    await reply.waitFor();
+    assert.equal(await reply.locator("strong").textContent(), "Shipped");
+    assert.equal(await reply.locator('a[href="https://track.test/9"]').getAttribute("rel"), "noopener noreferrer nofollow ugc");
+    assert.equal(await reply.locator("li").count(), 2);
+    assert.match(await reply.locator("li").last().textContent(), /box two 👍/);
+    // The visitor's picker works the same way.
+    await frame.getByTestId("fd-emoji").click();
+    await frame.getByTestId("fd-emoji-grid").getByRole("button", { name: "🙏" }).click();
+    assert.equal(await frame.getByTestId("fd-input").inputValue(), "🙏");
+    await shot(visitor.page, "rich-widget");
+    await shot(alice.page, "rich-dashboard");
+    assert.deepEqual(visitor.pageErrors, []);
+    assert.deepEqual(alice.pageErrors, []);
+  });
+});

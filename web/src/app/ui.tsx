@@ -1,9 +1,42 @@
 // Small shared pieces of the dashboard's UI.
+import type { ComponentChildren } from "preact";
 import { useRef, useState } from "preact/hooks";
 import type { ConversationStatus } from "../generated/ConversationStatus";
+import { type Inline, parse } from "../shared/rich";
 import { splitLinks } from "../shared/text";
 
 /** Message text: plain text, with http(s) addresses as links. Never markup. */
+/** An agent's message or note: their bit of Markdown, as elements and text (never HTML). */
+export function Rich({ text }: { text: string }) {
+  return <>{parse(text, true).map((b, i) => (b.t === "p" ? <p key={i}>{inlines(b.c)}</p> : <List key={i} kind={b.t} items={b.items} />))}</>;
+}
+
+function List({ kind, items }: { kind: "ul" | "ol"; items: Inline[][] }) {
+  const li = items.map((it, i) => <li key={i}>{inlines(it)}</li>);
+  return kind === "ul" ? <ul>{li}</ul> : <ol>{li}</ol>;
+}
+
+function inlines(list: Inline[]): ComponentChildren {
+  return list.map((x, i) => {
+    switch (x.t) {
+      case "text":
+        return x.v;
+      case "code":
+        return <code key={i}>{x.v}</code>;
+      case "b":
+        return <strong key={i}>{inlines(x.c)}</strong>;
+      case "i":
+        return <em key={i}>{inlines(x.c)}</em>;
+      case "a":
+        return (
+          <a key={i} href={x.href} target="_blank" rel="noopener noreferrer nofollow ugc">
+            {inlines(x.c)}
+          </a>
+        );
+    }
+  });
+}
+
 export function Text({ text }: { text: string }) {
   return (
     <>

@@ -8,6 +8,7 @@
 // a `sync`. Unsent messages sit in a localStorage outbox and are resent with their original
 // `client_id` after every reconnect, so the server stores each exactly once.
 
+import { EMOJI, parse, toDom } from "../shared/rich";
 import type { Availability } from "../generated/Availability";
 import type { ClientFrame } from "../generated/ClientFrame";
 import type { Message } from "../generated/Message";
@@ -543,7 +544,7 @@ function render(m: Message): HTMLElement | null {
   const author = m.kind === "agent" ? m.author_name || "Agent" : "";
   if (author && author !== lastAuthor) item.appendChild(el("div", "au", author));
   lastAuthor = m.kind === "system" ? "" : author || "\u0000visitor";
-  item.appendChild(bubble(m.text));
+  item.appendChild(m.kind === "agent" ? richBubble(m.text) : bubble(m.text));
   let tick: HTMLElement | null = null;
   if (m.kind !== "system") {
     const meta = el("div", "mt");
@@ -560,6 +561,13 @@ function render(m: Message): HTMLElement | null {
   }
   msgsEl.appendChild(item);
   return tick;
+}
+
+/** An agent's message: their bit of Markdown, built as elements and text nodes. */
+function richBubble(text: string): HTMLElement {
+  const b = el("div", "bu rich");
+  b.appendChild(toDom(parse(text, true)));
+  return b;
 }
 
 function bubble(text: string): HTMLElement {
@@ -1014,6 +1022,52 @@ contactForm.addEventListener("submit", (e) => {
   showSavedEmail(email);
   if (leaving) leave(email);
   setTimeout(() => (contactSaving = false), 5000);
+});
+
+// --- emoji ------------------------------------------------------------------------------------------
+const emojiButton = $<HTMLButtonElement>("emoji");
+const emojiGrid = $("emoji-grid");
+function emojiOpen(open: boolean) {
+  emojiGrid.hidden = !open;
+  emojiButton.setAttribute("aria-expanded", String(open));
+  if (open) {
+    if (!emojiGrid.firstChild) {
+      for (const e of EMOJI) {
+        const b = el("button", "", e) as HTMLButtonElement;
+        b.type = "button";
+        b.setAttribute("aria-label", e);
+        emojiGrid.appendChild(b);
+      }
+    }
+    (emojiGrid.firstChild as HTMLButtonElement).focus();
+  }
+}
+emojiButton.addEventListener("click", () => emojiOpen(emojiGrid.hidden));
+emojiGrid.addEventListener("click", (e) => {
+  const b = (e.target as HTMLElement).closest("button");
+  if (!b) return;
+  const emoji = b.textContent || "";
+  const at = input.selectionStart ?? input.value.length;
+  const end = input.selectionEnd ?? input.value.length;
+  input.value = input.value.slice(0, at) + emoji + input.value.slice(end);
+  emojiOpen(false);
+  input.focus();
+  input.setSelectionRange(at + emoji.length, at + emoji.length);
+  input.dispatchEvent(new Event("input"));
+});
+emojiGrid.addEventListener("keydown", (e) => {
+  const buttons = Array.from(emojiGrid.children) as HTMLButtonElement[];
+  const i = buttons.indexOf(document.activeElement as HTMLButtonElement);
+  const step = ({ ArrowRight: 1, ArrowLeft: -1, ArrowDown: 8, ArrowUp: -8 } as Record<string, number>)[e.key];
+  if (e.key === "Escape") {
+    e.preventDefault();
+    e.stopPropagation();
+    emojiOpen(false);
+    emojiButton.focus();
+  } else if (step !== undefined && i >= 0) {
+    e.preventDefault();
+    buttons[Math.max(0, Math.min(buttons.length - 1, i + step))]?.focus();
+  }
 });
 
 /** Asks for a transcript by email; the address comes first when we have none yet. */

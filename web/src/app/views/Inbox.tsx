@@ -1,6 +1,7 @@
 // The inbox: tabs and the conversation list, the open conversation (with its transfer and
 // invite dialogs), the contact panel, and the notices ("Ann transferred a conversation to you").
 import { BanDialog, TranscriptButton } from "./Ban";
+import { EmojiButton } from "./Emoji";
 import type { ComponentChild, ComponentChildren } from "preact";
 import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
 import type { AgentView } from "../../generated/AgentView";
@@ -55,7 +56,7 @@ import {
   type Access,
   type Outgoing,
 } from "../store";
-import { StatusBadge, Text, Tick, type TickState } from "../ui";
+import { Rich, StatusBadge, Text, Tick, type TickState } from "../ui";
 
 const REPLY_BOX_ID = "reply-box";
 
@@ -863,9 +864,7 @@ function MessageItem({ m, c }: { m: Message; c: Conversation | null }) {
   return (
     <div class={"msg msg-" + m.kind + (mine ? " out" : " in")} data-testid="msg" data-kind={m.kind} data-seq={m.seq}>
       {m.kind === "note" && <span class="note-label">Note</span>}
-      <div class="bubble">
-        <Text text={m.text} />
-      </div>
+      <div class={mine ? "bubble rich" : "bubble"}>{mine ? <Rich text={m.text} /> : <Text text={m.text} />}</div>
       <div class="meta">
         {mine && m.author_name && <span>{m.author_name}</span>}
         <time dateTime={new Date(m.created_at).toISOString()} title={dateTime(m.created_at)}>
@@ -968,6 +967,20 @@ function Composer({ id, access, assigneeName }: { id: string; access: Access; as
         onBlur={stopTyping}
       />
       <div class="composer-bar">
+        <EmojiButton
+          onPick={(emoji) => {
+            const el = box.current;
+            const at = el ? el.selectionStart : text.length;
+            const end = el ? el.selectionEnd : text.length;
+            const v = text.slice(0, at) + emoji + text.slice(end);
+            setText(v);
+            drafts.set(id, v);
+            requestAnimationFrame(() => {
+              el?.focus();
+              el?.setSelectionRange(at + emoji.length, at + emoji.length);
+            });
+          }}
+        />
         <button
           type="button"
           class={"btn btn-small note-toggle" + (note ? " is-on" : "")}
