@@ -2,7 +2,7 @@
 
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { ALICE, eventually, launchBrowser, loginAgent, newPerson, openWidget, shot, startServer, widgetConnected, widgetSend } from "./harness.mjs";
+import { ALICE, BOB, eventually, launchBrowser, loginAgent, newPerson, openWidget, shot, startServer, widgetConnected, widgetSend } from "./harness.mjs";
 
 /** A visitor on the demo site who has sent one message; returns the widget frame. */
 async function visitorSays(person, server, text) {
@@ -176,5 +176,48 @@ describe("rich text and emoji", () => {
     await shot(alice.page, "rich-dashboard");
     assert.deepEqual(visitor.pageErrors, []);
     assert.deepEqual(alice.pageErrors, []);
+  });
+});
+
+describe("notes and mentions", () => {
+  let server;
+  let browser;
+
+  before(async () => {
+    server = await startServer("mentions");
+    browser = await launchBrowser();
+  });
+
+  after(async () => {
+    await browser?.close();
+    await server?.stop();
+  });
+
+  it("keeps a note from the visitor and brings the mentioned colleague to it", async () => {
+    const alice = await newPerson(browser);
+    const bob = await newPerson(browser);
+    await loginAgent(alice.page, server, ALICE);
+    await loginAgent(bob.page, server, BOB);
+    const visitor = await newPerson(browser);
+    const frame = await visitorSays(visitor, server, "My parcel is lost");
+    await alice.page.getByTestId("conv-item").first().click();
+    await alice.page.getByTestId("note-toggle").click();
+    await alice.page.getByTestId("composer").fill("@Bob Agent can you check the courier? Do not promise a refund yet.");
+    await alice.page.getByTestId("send").click();
+    await alice.page.locator('[data-testid="msg"][data-kind="note"]').waitFor();
+    // Bob is told, and finds it under Mentions.
+    await bob.page.getByTestId("notice").filter({ hasText: "Alice Admin mentioned you" }).waitFor();
+    await bob.page.getByTestId("nav-mentions").click();
+    await bob.page.getByTestId("mention").filter({ hasText: "check the courier" }).click();
+    await bob.page.locator('[data-testid="msg"][data-kind="note"]', { hasText: "check the courier" }).waitFor();
+    await shot(bob.page, "mention-opened");
+    // The visitor never sees the note.
+    await alice.page.getByTestId("note-toggle").click();
+    await alice.page.getByTestId("composer").fill("We are on it.");
+    await alice.page.getByTestId("send").click();
+    await frame.locator('[data-testid="fd-message"]', { hasText: "We are on it." }).waitFor();
+    assert.equal(await frame.locator('[data-testid="fd-message"]', { hasText: "courier" }).count(), 0);
+    assert.equal(await frame.getByText("refund").count(), 0);
+    assert.deepEqual(bob.pageErrors, []);
   });
 });

@@ -12,6 +12,7 @@ pub mod conversation;
 pub mod hours;
 pub mod ids;
 pub mod input;
+pub mod mentions;
 pub mod protocol;
 pub mod queue;
 pub mod routing;

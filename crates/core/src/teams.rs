@@ -204,6 +204,8 @@ pub enum NoticeKind {
     Transfer,
     /// A colleague invited them to join it.
     Invite,
+    /// A colleague mentioned them (`@name`) in an internal note; `text` is the note.
+    Mention,
 }
 
 /// A waiting visitor's place in the queue.

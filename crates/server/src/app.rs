@@ -104,6 +104,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/agents/{id}", put(http::teams::agent_settings))
         .route("/monitor", get(http::teams::monitor))
+        .route("/mentions", get(http::api::mentions))
         .fallback(http::api_not_found);
     Router::new()
         .nest("/api/v1", api)

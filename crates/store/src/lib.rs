@@ -17,6 +17,7 @@
 //! [`on_db!`] macro runs the same body on either pool.
 
 mod bans;
+mod mentions;
 mod queries;
 mod rows;
 mod teams;

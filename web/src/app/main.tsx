@@ -1,4 +1,5 @@
 // The dashboard's entry: picks the view from location.pathname.
+import { Mentions } from "./views/Mentions";
 import { render } from "preact";
 import { useEffect } from "preact/hooks";
 import { navigate, path } from "./router";
@@ -22,6 +23,13 @@ function App() {
     return (
       <Shell>
         <Settings />
+      </Shell>
+    );
+  }
+  if (p === "/app/mentions" || p === "/app/mentions/") {
+    return (
+      <Shell>
+        <Mentions />
       </Shell>
     );
   }

@@ -730,6 +730,8 @@ export function noticeText(kind: NoticeKind, byName: string | null, text: string
       return (byName ? byName + " invited you to a conversation" : "You were invited to a conversation") + reason;
     case "assigned":
       return "A new chat was assigned to you";
+    case "mention":
+      return (byName ? byName + " mentioned you" : "You were mentioned") + reason;
   }
 }
 

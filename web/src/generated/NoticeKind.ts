@@ -3,4 +3,4 @@
 /**
  * Why an agent is being told about a conversation.
  */
-export type NoticeKind = "assigned" | "transfer" | "invite";
+export type NoticeKind = "assigned" | "transfer" | "invite" | "mention";

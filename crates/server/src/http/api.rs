@@ -90,6 +90,10 @@ pub async fn conversation(
         .await?
         .ok_or_else(ApiError::not_found)?;
     let participants = s.store.participants(&c.id).await?;
+    // Opening a conversation reads my mentions in it.
+    s.store
+        .read_mentions(&a.id, &c.id, frontdesk_store::now_ms())
+        .await?;
     Ok(Json(ConversationDetail {
         conversation: c,
         contact,
@@ -152,10 +156,64 @@ pub async fn agent_send(
             text,
         })
         .await?;
-    out.messages
-        .into_iter()
+    let stored = out
+        .messages
         .last()
-        .ok_or_else(|| ApiError::internal("send stored no message"))
+        .cloned()
+        .ok_or_else(|| ApiError::internal("send stored no message"))?;
+    if note && !out.duplicate {
+        tell_mentioned(s, a, &stored).await?;
+    }
+    Ok(stored)
+}
+
+/// A note that names colleagues (`@Ann`) lands in their mentions list, with a notice.
+async fn tell_mentioned(s: &AppState, a: &AgentView, note: &Message) -> ApiResult<()> {
+    if !note.text.contains('@') {
+        return Ok(());
+    }
+    let team: Vec<(AgentId, String)> = s
+        .store
+        .agents(&a.organization_id)
+        .await?
+        .into_iter()
+        .filter(|x| x.id != a.id)
+        .map(|x| (x.id, x.name))
+        .collect();
+    let named = frontdesk_core::mentions::mentioned(&note.text, &team);
+    if named.is_empty() {
+        return Ok(());
+    }
+    s.store
+        .add_mentions(
+            &a.organization_id,
+            &note.conversation_id,
+            &note.id,
+            &a.name,
+            &named,
+            frontdesk_store::now_ms(),
+        )
+        .await?;
+    for agent in named {
+        s.bus.publish(crate::bus::Event::Notice {
+            org: a.organization_id.clone(),
+            agent,
+            kind: frontdesk_core::teams::NoticeKind::Mention,
+            conversation_id: note.conversation_id.clone(),
+            by_name: Some(a.name.clone()),
+            text: Some(clip_chars(&note.text, 200)),
+        });
+    }
+    Ok(())
+}
+
+pub async fn mentions(
+    State(s): State<AppState>,
+    CurrentAgent(a): CurrentAgent,
+) -> ApiResult<Json<Vec<frontdesk_core::mentions::MentionView>>> {
+    Ok(Json(
+        s.store.mentions(&a.organization_id, &a.id, 100).await?,
+    ))
 }
 
 pub async fn send(

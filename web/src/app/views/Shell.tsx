@@ -9,9 +9,10 @@ import { askPermission, permission } from "../notify";
 import { linkClick, navigate, path } from "../router";
 import { logout, me, setStatus, socket, startInbox, toast } from "../store";
 
-type Section = "inbox" | "monitor" | "settings";
+type Section = "inbox" | "mentions" | "monitor" | "settings";
 function sectionOf(p: string): Section {
   if (p.startsWith("/app/settings")) return "settings";
+  if (p.startsWith("/app/mentions")) return "mentions";
   if (p.startsWith("/app/monitor")) return "monitor";
   return "inbox";
 }
@@ -68,6 +69,9 @@ export function Shell({ children }: { children: ComponentChildren }) {
         <nav class="nav" aria-label="Main">
           <a href="/app" aria-current={current("inbox")} onClick={(e) => linkClick(e, "/app")}>
             Inbox
+          </a>
+          <a href="/app/mentions" aria-current={current("mentions")} onClick={(e) => linkClick(e, "/app/mentions")} data-testid="nav-mentions">
+            Mentions
           </a>
           {agent.role !== "agent" && (
             <a href="/app/monitor" aria-current={current("monitor")} onClick={(e) => linkClick(e, "/app/monitor")} data-testid="nav-monitor">
