@@ -30,7 +30,7 @@ pub fn mentioned(text: &str, agents: &[(AgentId, String)]) -> Vec<AgentId> {
             }
         }
     }
-    names.sort_by(|a, b| b.0.chars().count().cmp(&a.0.chars().count()));
+    names.sort_by_key(|n| std::cmp::Reverse(n.0.chars().count()));
     let lower = text.to_lowercase();
     let mut out: Vec<AgentId> = Vec::new();
     for (at, _) in lower.match_indices('@') {
