@@ -221,3 +221,54 @@ describe("notes and mentions", () => {
     assert.deepEqual(bob.pageErrors, []);
   });
 });
+
+describe("keyboard shortcuts", () => {
+  let server;
+  let browser;
+
+  before(async () => {
+    server = await startServer("keys");
+    browser = await launchBrowser();
+  });
+
+  after(async () => {
+    await browser?.close();
+    await server?.stop();
+  });
+
+  it("moves, writes notes, takes and resolves from the keyboard, with a help overlay", async () => {
+    const alice = await newPerson(browser);
+    await loginAgent(alice.page, server, ALICE);
+    const page = alice.page;
+    const v1 = await newPerson(browser);
+    await visitorSays(v1, server, "first visitor");
+    const v2 = await newPerson(browser);
+    await visitorSays(v2, server, "second visitor");
+    await eventually("two chats listed", async () => (await page.getByTestId("conv-item").count()) === 2);
+    await page.locator("body").click();
+    await page.keyboard.press("?");
+    await page.getByTestId("shortcut-help").waitFor();
+    await shot(page, "shortcut-help");
+    await page.keyboard.press("Escape");
+    await page.getByTestId("shortcut-help").waitFor({ state: "hidden" });
+    await page.keyboard.press("j");
+    await page.waitForURL((u) => u.pathname.startsWith("/app/c/"));
+    const first = page.url();
+    await page.keyboard.press("j");
+    await eventually("j to move on", async () => page.url() !== first);
+    // n: a note, typed at once.
+    await page.keyboard.press("n");
+    await page.keyboard.type("internal only");
+    assert.equal(await page.getByTestId("note-toggle").getAttribute("aria-pressed"), "true");
+    await page.keyboard.press("Enter");
+    await page.locator('[data-testid="msg"][data-kind="note"]', { hasText: "internal only" }).waitFor();
+    await page.keyboard.press("Escape");
+    // a: take it; e: resolve it.
+    await page.keyboard.press("a");
+    await page.getByTestId("resolve").waitFor();
+    await eventually("taken", async () => (await page.getByTestId("take").count()) === 0);
+    await page.keyboard.press("e");
+    await page.getByTestId("reopen").waitFor();
+    assert.deepEqual(alice.pageErrors, []);
+  });
+});

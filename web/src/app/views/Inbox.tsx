@@ -76,21 +76,40 @@ export function Inbox() {
         step(e.key === "ArrowDown" ? 1 : -1);
         return;
       }
-      if (e.altKey || e.shiftKey || isEditable(e.target)) return;
+      if (isEditable(e.target)) return;
+      if (e.key === "?") {
+        e.preventDefault();
+        setHelp(true);
+        return;
+      }
+      if (e.altKey || e.shiftKey) return;
+      const click = (testId: string) => {
+        const b = document.querySelector<HTMLButtonElement>(`[data-testid="${testId}"]:not([disabled])`);
+        if (b) {
+          e.preventDefault();
+          b.click();
+        }
+        return !!b;
+      };
       if (e.key === "j") step(1);
       else if (e.key === "k") step(-1);
-      else if (e.key === "r") {
+      else if (e.key === "r" || e.key === "n") {
         const box = document.getElementById(REPLY_BOX_ID);
+        const toggle = document.querySelector<HTMLButtonElement>('[data-testid="note-toggle"]');
+        // `n` writes a note, `r` a reply: switch the composer if it is in the other mode.
+        if (toggle && !toggle.disabled && (toggle.getAttribute("aria-pressed") === "true") !== (e.key === "n")) toggle.click();
         if (box) {
           e.preventDefault();
           box.focus();
         }
-      }
+      } else if (e.key === "e") click("resolve");
+      else if (e.key === "a") click("take") || click("transfer-button");
     };
     addEventListener("keydown", onKey);
     return () => removeEventListener("keydown", onKey);
   }, []);
   useEffect(() => hostNotices(), []);
+  const [help, setHelp] = useState(false);
 
   return (
     <main class="inbox">
@@ -99,7 +118,46 @@ export function Inbox() {
       <ConversationPane />
       <ContactPanel />
       <Notices />
+      {help && <ShortcutHelp onClose={() => setHelp(false)} />}
     </main>
+  );
+}
+
+const SHORTCUTS: [string, string][] = [
+  ["j / k", "Next / previous conversation"],
+  ["Alt+↓ / Alt+↑", "Next / previous, even while typing"],
+  ["r", "Reply"],
+  ["n", "Write an internal note"],
+  ["e", "Resolve"],
+  ["a", "Take the chat, or assign it (transfer)"],
+  ["Esc", "Leave the box you are typing in"],
+  ["?", "This list"],
+];
+
+function ShortcutHelp({ onClose }: { onClose: () => void }) {
+  return (
+    <Modal title="Keyboard shortcuts" testId="shortcut-help" onClose={onClose}>
+      <dl class="shortcuts">
+        {SHORTCUTS.map(([keys, what]) => (
+          <div key={keys}>
+            <dt>
+              {keys.split(" / ").map((k, i) => (
+                <span key={k}>
+                  {i > 0 && " / "}
+                  <kbd>{k}</kbd>
+                </span>
+              ))}
+            </dt>
+            <dd>{what}</dd>
+          </div>
+        ))}
+      </dl>
+      <div class="form-actions">
+        <button type="button" class="btn" onClick={onClose}>
+          Close
+        </button>
+      </div>
+    </Modal>
   );
 }
 
@@ -314,7 +372,7 @@ function ConversationPane() {
       <section class="pane pane-empty" aria-label="Conversation">
         <p>Select a conversation.</p>
         <p class="muted">
-          <kbd>j</kbd>/<kbd>k</kbd> move, <kbd>r</kbd> reply, <kbd>Esc</kbd> leave the box
+          <kbd>j</kbd>/<kbd>k</kbd> move, <kbd>r</kbd> reply, <kbd>n</kbd> note, <kbd>e</kbd> resolve, <kbd>?</kbd> all shortcuts
         </p>
       </section>
     );
