@@ -37,8 +37,11 @@ macro_rules! typed_id {
     };
 }
 
+// Other modules declare their own ids with it (`crate::ids::typed_id!`).
+pub(crate) use typed_id;
+
 /// Builds a UUIDv7 from a timestamp and caller-supplied randomness.
-fn new_v7(now: crate::Millis, entropy: u128) -> String {
+pub(crate) fn new_v7(now: crate::Millis, entropy: u128) -> String {
     let ms = (now.max(0) as u64) & 0xFFFF_FFFF_FFFF;
     let mut bytes = entropy.to_be_bytes();
     bytes[0..6].copy_from_slice(&ms.to_be_bytes()[2..8]);

@@ -97,6 +97,14 @@ pub enum ErrorCode {
     RateLimited,
     Unavailable,
     Internal,
+    /// A canned response's shortcut is not 1–32 of `a-z`, `0-9`, `-`, `_`.
+    InvalidShortcut,
+    /// A canned response's title is empty, too long or not on one line.
+    InvalidTitle,
+    /// A canned response's text names a variable that does not exist.
+    UnknownVariable,
+    /// There are already as many of these as allowed (canned responses per agent, say).
+    LimitReached,
 }
 
 /// Text of a message, as typed: trimmed of surrounding blank space only, never rewritten or

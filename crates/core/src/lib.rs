@@ -8,6 +8,7 @@
 //! milliseconds since the Unix epoch (`Millis`). `clippy.toml` in this crate enforces it.
 
 pub mod bans;
+pub mod canned;
 pub mod conversation;
 pub mod hours;
 pub mod ids;

@@ -105,6 +105,14 @@ pub fn router(state: AppState) -> Router {
         .route("/agents/{id}", put(http::teams::agent_settings))
         .route("/monitor", get(http::teams::monitor))
         .route("/mentions", get(http::api::mentions))
+        .route(
+            "/canned-responses",
+            get(http::canned::list).post(http::canned::create),
+        )
+        .route(
+            "/canned-responses/{id}",
+            put(http::canned::update).delete(http::canned::delete),
+        )
         .fallback(http::api_not_found);
     Router::new()
         .nest("/api/v1", api)

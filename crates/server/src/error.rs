@@ -44,6 +44,8 @@ impl ApiError {
             RateLimited => StatusCode::TOO_MANY_REQUESTS,
             Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             Internal => StatusCode::INTERNAL_SERVER_ERROR,
+            InvalidShortcut | InvalidTitle | UnknownVariable => StatusCode::UNPROCESSABLE_ENTITY,
+            LimitReached => StatusCode::CONFLICT,
         }
     }
 

@@ -18,12 +18,14 @@
 
 mod bans;
 mod mentions;
+mod canned;
 mod queries;
 mod rows;
 mod teams;
 mod writer;
 
 pub use bans::*;
+pub use canned::*;
 pub use queries::*;
 pub use teams::*;
 pub use writer::{CommitHook, Notice, Scope, Target, TransferTo, WriteOp, WriteOutcome};
