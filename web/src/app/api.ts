@@ -5,10 +5,12 @@ import type { AgentSettingsRequest } from "../generated/AgentSettingsRequest";
 import type { AgentStatus } from "../generated/AgentStatus";
 import type { AgentView } from "../generated/AgentView";
 import type { AssignRequest } from "../generated/AssignRequest";
+import type { CannedResponse } from "../generated/CannedResponse";
 import type { Conversation } from "../generated/Conversation";
 import type { ConversationDetail } from "../generated/ConversationDetail";
 import type { ConversationPage } from "../generated/ConversationPage";
 import type { CreateAgentRequest } from "../generated/CreateAgentRequest";
+import type { CreateCannedRequest } from "../generated/CreateCannedRequest";
 import type { CreateWebsiteRequest } from "../generated/CreateWebsiteRequest";
 import type { InboxCounts } from "../generated/InboxCounts";
 import type { InviteRequest } from "../generated/InviteRequest";
@@ -26,6 +28,7 @@ import type { SiteRouting } from "../generated/SiteRouting";
 import type { StatusRequest } from "../generated/StatusRequest";
 import type { TeamView } from "../generated/TeamView";
 import type { TransferRequest } from "../generated/TransferRequest";
+import type { UpdateCannedRequest } from "../generated/UpdateCannedRequest";
 import type { WebsiteView } from "../generated/WebsiteView";
 
 import { errorText } from "../shared/errors";
@@ -117,6 +120,13 @@ export const api = {
   routing: (websiteId: string) => request<SiteRouting>("GET", "/api/v1/websites/" + encodeURIComponent(websiteId) + "/routing"),
   setRouting: (websiteId: string, body: SiteRouting) =>
     request<SiteRouting>("PUT", "/api/v1/websites/" + encodeURIComponent(websiteId) + "/routing", body),
+  /** Shared and my personal ones; with a conversation, each carries its text filled in for it. */
+  canned: (conversationId: string | null = null) =>
+    request<CannedResponse[]>("GET", "/api/v1/canned-responses" + q({ conversation_id: conversationId })),
+  createCanned: (body: CreateCannedRequest) => request<CannedResponse>("POST", "/api/v1/canned-responses", body),
+  updateCanned: (id: string, body: UpdateCannedRequest) =>
+    request<CannedResponse>("PUT", "/api/v1/canned-responses/" + encodeURIComponent(id), body),
+  deleteCanned: (id: string) => request<void>("DELETE", "/api/v1/canned-responses/" + encodeURIComponent(id)),
 };
 
 /** Codes whose server detail says exactly what to fix ("password must be 8 to 128 characters"). */

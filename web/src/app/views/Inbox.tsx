@@ -57,6 +57,7 @@ import {
   type Outgoing,
 } from "../store";
 import { Rich, StatusBadge, Text, Tick, type TickState } from "../ui";
+import { useCannedPicker } from "./CannedPicker";
 
 const REPLY_BOX_ID = "reply-box";
 
@@ -973,6 +974,16 @@ function Composer({ id, access, assigneeName }: { id: string; access: Access; as
   const notesOnly = access !== "reply";
   const note = notesOnly || noteChosen;
   const box = useRef<HTMLTextAreaElement>(null);
+  const canned = useCannedPicker({
+    conversationId: id,
+    text,
+    box,
+    onPick: (v) => {
+      setText(v);
+      drafts.set(id, v);
+      onTyping(v, note);
+    },
+  });
 
   useLayoutEffect(() => {
     // Grow with the text, up to the CSS max-height. CSSOM writes are allowed by the CSP.
@@ -1002,9 +1013,11 @@ function Composer({ id, access, assigneeName }: { id: string; access: Access; as
           Assigned to {assigneeName ?? "a colleague"}. Ask them to invite you, or leave a note.
         </p>
       )}
+      {canned.popup}
       <textarea
         id={REPLY_BOX_ID}
         ref={box}
+        {...canned.inputProps}
         rows={1}
         value={text}
         placeholder={note ? "Internal note: only agents see it" : "Reply to the visitor… (Enter sends, Shift+Enter for a new line)"}
@@ -1017,6 +1030,7 @@ function Composer({ id, access, assigneeName }: { id: string; access: Access; as
           onTyping(v, note);
         }}
         onKeyDown={(e) => {
+          if (canned.onKeyDown(e)) return;
           if (e.key === "Enter" && !e.shiftKey && !e.isComposing) {
             e.preventDefault();
             submit();
@@ -1061,7 +1075,7 @@ function Composer({ id, access, assigneeName }: { id: string; access: Access; as
           {note ? "Note" : "Reply"}
         </button>
         <span class="muted small">
-          {access === "observe" ? "Notes only while you observe. Join to reply." : note ? "Only agents will see this note." : ""}
+          {access === "observe" ? "Notes only while you observe. Join to reply." : note ? "Only agents will see this note." : "Type / for canned responses."}
         </span>
         <button type="submit" class="btn btn-primary" data-testid="send" disabled={!text.trim()}>
           {note ? "Add note" : "Send"}

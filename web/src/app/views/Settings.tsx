@@ -1,4 +1,4 @@
-// Settings: websites (with each one's routing and hours), teams, and people.
+// Settings: websites (with each one's routing and hours), teams, people, canned responses, bans.
 import { BansSection } from "./Ban";
 import { useEffect, useRef, useState } from "preact/hooks";
 import type { AgentView } from "../../generated/AgentView";
@@ -7,6 +7,7 @@ import type { WebsiteView } from "../../generated/WebsiteView";
 import { api, ApiError, problemText } from "../api";
 import { agents, me, showError } from "../store";
 import { ErrorNote, Snippet } from "../ui";
+import { CannedSection } from "./Canned";
 import { SiteRoutingPanel } from "./Routing";
 import { Chips, PresenceDot, TeamsSection } from "./Teams";
 
@@ -45,6 +46,7 @@ export function Settings() {
       {isAdmin && <AddWebsite onAdded={(w) => setSites((s) => (s ? s.concat(w) : [w]))} />}
       <TeamsSection isAdmin={isAdmin} />
       <Agents isAdmin={isAdmin} />
+      <CannedSection isAdmin={isAdmin} />
       {me.value?.role !== "agent" && <BansSection />}
     </main>
   );
