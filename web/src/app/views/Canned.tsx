@@ -254,16 +254,13 @@ function CannedEditor({
 
   useEffect(() => shortcutRef.current?.focus(), []);
 
+  /** Puts `{{v}}` at the caret (over any selection) and leaves the caret after it, at once. */
   const insertVariable = (v: CannedVariable) => {
     const el = bodyRef.current;
-    const token = "{{" + v + "}}";
-    const start = el ? el.selectionStart : body.length;
-    const end = el ? el.selectionEnd : body.length;
-    setBody(body.slice(0, start) + token + body.slice(end));
-    setTimeout(() => {
-      el?.focus();
-      el?.setSelectionRange(start + token.length, start + token.length);
-    });
+    if (!el) return;
+    el.focus();
+    el.setRangeText("{{" + v + "}}", el.selectionStart, el.selectionEnd, "end");
+    setBody(el.value);
   };
 
   const submit = async (e: Event) => {
@@ -339,7 +336,15 @@ function CannedEditor({
       <div class="canned-vars" id={prefix + "-vars"}>
         <span class="muted small">Insert:</span>
         {VARIABLE_NAMES.map((v) => (
-          <button key={v} type="button" class="canned-var-btn" title={VARIABLES[v]} onClick={() => insertVariable(v)}>
+          <button
+            key={v}
+            type="button"
+            class="canned-var-btn"
+            title={VARIABLES[v]}
+            // A click leaves the focus (and the caret) in the text.
+            onMouseDown={(e) => e.preventDefault()}
+            onClick={() => insertVariable(v)}
+          >
             {"{{" + v + "}}"}
           </button>
         ))}
