@@ -17,8 +17,8 @@
 //! [`on_db!`] macro runs the same body on either pool.
 
 mod bans;
-mod mentions;
 mod canned;
+mod mentions;
 mod queries;
 mod rows;
 mod teams;

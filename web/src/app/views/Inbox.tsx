@@ -129,6 +129,7 @@ const SHORTCUTS: [string, string][] = [
   ["Alt+↓ / Alt+↑", "Next / previous, even while typing"],
   ["r", "Reply"],
   ["n", "Write an internal note"],
+  ["/", "At the start of the reply box: pick a canned response"],
   ["e", "Resolve"],
   ["a", "Take the chat, or assign it (transfer)"],
   ["Esc", "Leave the box you are typing in"],
