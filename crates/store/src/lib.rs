@@ -19,10 +19,12 @@
 mod queries;
 mod rows;
 mod teams;
+mod visits;
 mod writer;
 
 pub use queries::*;
 pub use teams::*;
+pub use visits::NewPageView;
 pub use writer::{CommitHook, Notice, Scope, Target, TransferTo, WriteOp, WriteOutcome};
 
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
