@@ -95,6 +95,8 @@ pub enum ErrorCode {
     RateLimited,
     Unavailable,
     Internal,
+    /// A proactive chat with a visitor whose widget is not connected now.
+    VisitorOffline,
 }
 
 /// Text of a message, as typed: trimmed of surrounding blank space only, never rewritten or

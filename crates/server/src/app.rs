@@ -37,6 +37,8 @@ pub struct Inner {
     /// Where people reach this server, for links in emails: `public_url`, or else the address
     /// actually bound.
     pub base_url: String,
+    /// Rough location of visitors, when `geoip_db` is set.
+    pub geoip: crate::geoip::Geoip,
 }
 
 impl Deref for AppState {
@@ -97,6 +99,9 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/agents/{id}", put(http::teams::agent_settings))
         .route("/monitor", get(http::teams::monitor))
+        .route("/visitors", get(http::visitors::live))
+        .route("/visitors/{id}/chat", post(http::visitors::start_chat))
+        .route("/contacts/{id}/visit", get(http::visitors::details))
         .fallback(http::api_not_found);
     Router::new()
         .nest("/api/v1", api)
@@ -197,6 +202,7 @@ impl Server {
             demo_site_key: options.demo_site_key,
             config: config.clone(),
             base_url,
+            geoip: crate::geoip::Geoip::open(&config.geoip_db)?,
         }));
         // Chat frames are small and latency matters: no Nagle delay.
         let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
@@ -204,6 +210,7 @@ impl Server {
         });
         crate::routing::spawn(state.clone());
         crate::email::spawn(state.clone());
+        crate::visitors::spawn(state.clone());
         let app = router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
         let mut stop = state.shutdown.clone();
         let serve = tokio::spawn(async move {

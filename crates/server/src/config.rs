@@ -54,6 +54,9 @@ pub struct Config {
     pub smtp_url: String,
     /// The From address of those emails, e.g. `Acme Support <support@acme.example>`.
     pub email_from: String,
+    /// Path to an offline MaxMind-format database (GeoLite2/GeoIP2 City or Country) for a
+    /// visitor's rough location. Empty: no location is shown.
+    pub geoip_db: String,
 }
 
 impl Default for Config {
@@ -78,6 +81,7 @@ impl Default for Config {
             routing_tick_ms: 1000,
             smtp_url: String::new(),
             email_from: "Frontdesk <frontdesk@localhost>".into(),
+            geoip_db: String::new(),
         }
     }
 }

@@ -6,6 +6,7 @@ pub mod health;
 pub mod pages;
 pub mod setup;
 pub mod teams;
+pub mod visitors;
 pub mod widget;
 
 use crate::error::ApiError;

@@ -93,6 +93,7 @@ async fn serve(s: AppState, mut socket: WebSocket) {
     };
     let (conn, outbox) = s.hub.new_conn();
     s.hub.add_visitor(&org, &contact.id, conn.clone());
+    crate::visitors::connected(&s, &contact.id).await;
     let welcome = ServerFrame::Welcome {
         v: PROTOCOL_VERSION,
         side: Side::Visitor,
@@ -121,6 +122,7 @@ async fn serve(s: AppState, mut socket: WebSocket) {
         Box::pin(super::run(&s, &mut socket, &conn, outbox, &mut v)).await;
     }
     s.hub.remove_visitor(&contact.id, conn.id);
+    crate::visitors::disconnected(&s, &contact.id).await;
 }
 
 impl Visitor {
