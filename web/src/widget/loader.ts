@@ -22,7 +22,7 @@
 //   Frontdesk('open') | Frontdesk('close') | Frontdesk('toggle'); unknown commands are ignored.
 //
 // Messages with the frame (postMessage, checked by origin and source):
-//   frame -> loader: fd:ready, fd:close, fd:unread {count},
+//   frame -> loader: fd:ready, fd:open (an agent started a chat), fd:close, fd:unread {count},
 //                    fd:hours {hide, until} (hide the launcher; remember the answer until `until`)
 //   loader -> frame: fd:context {context}, fd:visibility {open}
 
@@ -255,6 +255,9 @@ type FrameMessage = { type?: unknown; count?: unknown; hide?: unknown; until?: u
         ready = true;
         post({ type: "fd:context", context: context() });
         post({ type: "fd:visibility", open });
+      } else if (m.type === "fd:open") {
+        // An agent started a chat with this visitor.
+        if (!open) setOpen(true);
       } else if (m.type === "fd:close") {
         setOpen(false);
         launcher.focus();
@@ -292,6 +295,9 @@ type FrameMessage = { type?: unknown; count?: unknown; hide?: unknown; until?: u
     }
     draw();
     if (page || stored(OPEN_KEY) === "1") setOpen(true);
+    // The frame (closed) keeps the visitor's socket, so agents see them on the live visitors
+    // page and can start a chat; it loads after the page, when the browser is idle.
+    else frame();
     queued.forEach(run);
   };
 
