@@ -141,12 +141,19 @@ type FrameMessage = { type?: unknown; count?: unknown; hide?: unknown; until?: u
     panel.appendChild(iframe);
   };
 
+  /** While the chat is shown, the frame (closed) keeps the visitor's socket, so agents see them
+   * on the live visitors page and can start a chat. A hidden chat loads no frame. */
+  const live = () => {
+    if (!hidden) frame();
+  };
+
   /** Shows or hides the launcher by the site's hours, and remembers the answer while it holds. */
   const hours = (hide: boolean, until: number) => {
     clearTimeout(probeTimer);
     hidden = hide;
     store(HOURS_KEY, until > Date.now() ? (hide ? "h" : "s") + until : null);
     draw();
+    live();
   };
 
   /** Creates the frame to learn whether the site is open; the launcher waits, but not forever. */
@@ -295,9 +302,7 @@ type FrameMessage = { type?: unknown; count?: unknown; hide?: unknown; until?: u
     }
     draw();
     if (page || stored(OPEN_KEY) === "1") setOpen(true);
-    // The frame (closed) keeps the visitor's socket, so agents see them on the live visitors
-    // page and can start a chat; it loads after the page, when the browser is idle.
-    else frame();
+    else if (known[0] === "s" && wait > 0) live();
     queued.forEach(run);
   };
 

@@ -10,15 +10,32 @@ import { api } from "../api";
 import { clockTime, dateTime, now, relativeTime } from "../format";
 import { visitorPage } from "../store";
 
+/** A URL's path and query ("/pricing?plan=pro"), to tell apart pages that share a title. */
+export function pathOf(url: string): string {
+  try {
+    const u = new URL(url);
+    return u.pathname + u.search;
+  } catch (_) {
+    return url;
+  }
+}
+
 export function PageLink({ url, title }: { url: string | null; title?: string | null }): ComponentChild {
   if (!url) return null;
   const label = title || url;
-  return isWebUrl(url) ? (
+  const link = isWebUrl(url) ? (
     <a href={url} target="_blank" rel="noopener noreferrer" title={url}>
       {label}
     </a>
   ) : (
     label
+  );
+  if (!title) return link;
+  return (
+    <>
+      {link}
+      <span class="page-path muted small">{pathOf(url)}</span>
+    </>
   );
 }
 
@@ -54,22 +71,24 @@ export function VisitorPanel({ contactId }: { contactId: string }) {
     ["term", d.utm.term],
     ["content", d.utm.content],
   ].filter(([, v]) => v) as [string, string][];
-  const device = [d.device, d.browser, d.os].filter(Boolean).join(" · ");
   const rows: [string, ComponentChild][] = [
     [
       "Current page",
       d.current_url ? (
         <span data-testid="visitor-current-page">
-          <PageLink url={d.current_url} title={d.page_title} />
+          <PageLink url={d.current_url} />
+          {d.page_title && <span class="page-path muted small">{d.page_title}</span>}
         </span>
       ) : null,
     ],
     ["Referrer", d.referrer ? <PageLink url={d.referrer} /> : null],
     ["Campaign", utm.length ? utm.map(([k, v]) => k + ": " + v).join(", ") : null],
     ["Location", d.location],
-    ["Device", device || null],
+    ["Browser", d.browser],
+    ["OS", d.os],
+    ["Device", d.device],
     ["Language", d.language],
-    ["Time zone", d.timezone],
+    ["Timezone", d.timezone],
     [
       "Visits",
       d.visit_count > 0
@@ -82,7 +101,7 @@ export function VisitorPanel({ contactId }: { contactId: string }) {
       <p class={"visitor-online small" + (d.online ? " is-on" : "")}>
         <span class="live-dot" aria-hidden="true" /> {d.online ? "On the site now" : "Not on the site"}
       </p>
-      <dl class="facts">
+      <dl class="facts-visit">
         {rows.map(([label, value]) => (
           <div key={label} class="fact">
             <dt>{label}</dt>
