@@ -53,6 +53,77 @@ impl Geoip {
     }
 }
 
+/// Test databases, written by hand in the MaxMind DB format.
+#[doc(hidden)]
+pub mod testdata {
+    /// MaxMind DB encoding of a UTF-8 string (short: under 29 bytes).
+    fn string(s: &str) -> Vec<u8> {
+        let mut v = vec![0x40 | s.len() as u8];
+        v.extend_from_slice(s.as_bytes());
+        v
+    }
+
+    fn map(entries: &[(&str, Vec<u8>)]) -> Vec<u8> {
+        let mut v = vec![0xE0 | entries.len() as u8];
+        for (k, val) in entries {
+            v.extend(string(k));
+            v.extend_from_slice(val);
+        }
+        v
+    }
+
+    fn uint(kind: u8, n: u64, bytes: usize) -> Vec<u8> {
+        let be = n.to_be_bytes();
+        let mut v = match kind {
+            5 => vec![0xA0 | bytes as u8],
+            6 => vec![0xC0 | bytes as u8],
+            // uint64: an extended type (9 - 7).
+            _ => vec![bytes as u8, 2],
+        };
+        v.extend_from_slice(&be[8 - bytes..]);
+        v
+    }
+
+    /// For tests (no MaxMind test data ships with the crate): a one-node IPv4 database built by hand: 0.0.0.0/1 is Testville, Testland; 128.0.0.0/1
+    /// has no record.
+    #[doc(hidden)]
+    pub fn tiny_test_database() -> Vec<u8> {
+        let node_count = 1u32;
+        let data = map(&[
+            (
+                "city",
+                map(&[("names", map(&[("en", string("Testville"))]))]),
+            ),
+            (
+                "country",
+                map(&[("names", map(&[("en", string("Testland"))]))]),
+            ),
+        ]);
+        let mut db = Vec::new();
+        // 24-bit records: left points at the data (node_count + 16 + offset 0), right is empty.
+        let left = node_count + 16;
+        db.extend_from_slice(&left.to_be_bytes()[1..]);
+        db.extend_from_slice(&node_count.to_be_bytes()[1..]);
+        db.extend_from_slice(&[0u8; 16]);
+        db.extend(data);
+        db.extend_from_slice(b"\xAB\xCD\xEFMaxMind.com");
+        // An empty array of languages: extended type 11 (11 - 7 = 4), size 0.
+        let languages = vec![0x00, 4];
+        db.extend(map(&[
+            ("binary_format_major_version", uint(5, 2, 1)),
+            ("binary_format_minor_version", uint(5, 0, 0)),
+            ("build_epoch", uint(9, 1_700_000_000, 4)),
+            ("database_type", string("Test-City")),
+            ("description", map(&[("en", string("test"))])),
+            ("ip_version", uint(5, 4, 1)),
+            ("languages", languages),
+            ("node_count", uint(6, node_count as u64, 1)),
+            ("record_size", uint(5, 24, 1)),
+        ]));
+        db
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -63,6 +134,20 @@ mod tests {
         assert!(!g.configured());
         assert_eq!(g.locate("81.2.69.160".parse().unwrap()), None);
         assert_eq!(g.locate("::1".parse().unwrap()), None);
+    }
+
+    #[test]
+    fn a_configured_database_gives_city_and_country() {
+        let path = std::env::temp_dir().join(format!("fd-geoip-tiny-{}.mmdb", std::process::id()));
+        std::fs::write(&path, super::testdata::tiny_test_database()).unwrap();
+        let g = Geoip::open(path.to_str().unwrap()).unwrap();
+        let _ = std::fs::remove_file(&path);
+        assert!(g.configured());
+        assert_eq!(
+            g.locate("81.2.69.160".parse().unwrap()).as_deref(),
+            Some("Testville, Testland")
+        );
+        assert_eq!(g.locate("200.1.2.3".parse().unwrap()), None, "no record");
     }
 
     #[test]

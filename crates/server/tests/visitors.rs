@@ -11,6 +11,7 @@ on_both_backends!(
     a_page_change_reaches_agents_and_the_trail,
     live_visitors_follow_the_widget_socket_per_tenant,
     proactive_chat_opens_the_widget_with_one_conversation,
+    a_configured_geoip_database_gives_a_location,
 );
 
 async fn session(t: &TestServer, site_key: &str, token: Option<&str>, url: &str) -> Value {
@@ -217,4 +218,26 @@ async fn proactive_chat_opens_the_widget_with_one_conversation(backend: Backend)
     );
     let reply = v.say("v1", None, "Yes please").await.unwrap();
     assert_eq!(reply.conversation_id.as_str(), conv);
+}
+
+async fn a_configured_geoip_database_gives_a_location(backend: Backend) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("tiny.mmdb");
+    std::fs::write(
+        &path,
+        frontdesk_server::geoip::testdata::tiny_test_database(),
+    )
+    .unwrap();
+    let t =
+        TestServer::start_with(backend, |c| c.geoip_db = path.to_str().unwrap().to_owned()).await;
+    let ten = tenant(&t, "a").await;
+    let admin = Browser::login(&t.url, &ten.admin_email, PASSWORD).await;
+    let s = session(&t, &ten.site_key, None, "https://shop.test/").await;
+    let contact = s["contact_id"].as_str().unwrap();
+    let (status, d) = admin
+        .get(&format!("/api/v1/contacts/{contact}/visit"))
+        .await;
+    assert_eq!(status, 200, "{d}");
+    // The tests connect from 127.0.0.1, inside the database's 0.0.0.0/1.
+    assert_eq!(d["location"], "Testville, Testland");
 }
