@@ -105,6 +105,8 @@ pub enum ErrorCode {
     UnknownVariable,
     /// There are already as many of these as allowed (canned responses per agent, say).
     LimitReached,
+    /// A proactive chat with a visitor whose widget is not connected now.
+    VisitorOffline,
 }
 
 /// Text of a message, as typed: trimmed of surrounding blank space only, never rewritten or

@@ -18,6 +18,7 @@ pub mod protocol;
 pub mod queue;
 pub mod routing;
 pub mod teams;
+pub mod visitors;
 
 /// Milliseconds since the Unix epoch, UTC. Passed in by callers; the core never reads a clock.
 pub type Millis = i64;

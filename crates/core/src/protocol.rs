@@ -384,6 +384,15 @@ pub enum ServerFrame {
         client_id: Option<String>,
     },
     Pong,
+    /// Agents: a visitor moved to another page (the visitor panel updates).
+    VisitorPage {
+        contact_id: ContactId,
+        page: crate::visitors::PageView,
+    },
+    /// Visitors: an agent started a chat with you; the widget opens.
+    OpenWidget {
+        conversation_id: ConversationId,
+    },
 }
 
 /// An agent, as the dashboard sees them.

@@ -37,6 +37,8 @@ pub struct Inner {
     /// Where people reach this server, for links in emails: `public_url`, or else the address
     /// actually bound.
     pub base_url: String,
+    /// Rough location of visitors, when `geoip_db` is set.
+    pub geoip: crate::geoip::Geoip,
 }
 
 impl Deref for AppState {
@@ -113,6 +115,9 @@ pub fn router(state: AppState) -> Router {
             "/canned-responses/{id}",
             put(http::canned::update).delete(http::canned::delete),
         )
+        .route("/visitors", get(http::visitors::live))
+        .route("/visitors/{id}/chat", post(http::visitors::start_chat))
+        .route("/contacts/{id}/visit", get(http::visitors::details))
         .fallback(http::api_not_found);
     Router::new()
         .nest("/api/v1", api)
@@ -213,6 +218,7 @@ impl Server {
             demo_site_key: options.demo_site_key,
             config: config.clone(),
             base_url,
+            geoip: crate::geoip::Geoip::open(&config.geoip_db)?,
         }));
         // Chat frames are small and latency matters: no Nagle delay.
         let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
@@ -220,6 +226,7 @@ impl Server {
         });
         crate::routing::spawn(state.clone());
         crate::email::spawn(state.clone());
+        crate::visitors::spawn(state.clone());
         let app = router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
         let mut stop = state.shutdown.clone();
         let serve = tokio::spawn(async move {

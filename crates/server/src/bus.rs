@@ -55,6 +55,17 @@ pub enum Event {
         by_name: Option<String>,
         text: Option<String>,
     },
+    /// A visitor moved to another page. Agents of `org` get it.
+    VisitorPage {
+        org: OrganizationId,
+        contact: ContactId,
+        page: frontdesk_core::visitors::PageView,
+    },
+    /// An agent started a chat with a visitor: their widget opens.
+    OpenWidget {
+        contact: ContactId,
+        conversation_id: ConversationId,
+    },
 }
 
 pub trait Bus: Send + Sync + 'static {

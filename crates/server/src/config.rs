@@ -58,6 +58,9 @@ pub struct Config {
     /// entry (the one the proxy added) for rate limits and IP bans. Off: the connection's
     /// address. Turn it on only when every request comes through the proxy.
     pub trust_forwarded_for: bool,
+    /// Path to an offline MaxMind-format database (GeoLite2/GeoIP2 City or Country) for a
+    /// visitor's rough location. Empty: no location is shown.
+    pub geoip_db: String,
 }
 
 impl Default for Config {
@@ -83,6 +86,7 @@ impl Default for Config {
             smtp_url: String::new(),
             email_from: "Frontdesk <frontdesk@localhost>".into(),
             trust_forwarded_for: false,
+            geoip_db: String::new(),
         }
     }
 }

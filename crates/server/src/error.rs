@@ -38,9 +38,8 @@ impl ApiError {
                 StatusCode::UNAUTHORIZED
             }
             Forbidden | CsrfRejected | InvalidSetupToken | Banned => StatusCode::FORBIDDEN,
-            Conflict | AlreadyAssigned | AgentAtCapacity | InvalidTransition | SetupDone => {
-                StatusCode::CONFLICT
-            }
+            Conflict | AlreadyAssigned | AgentAtCapacity | InvalidTransition | SetupDone
+            | VisitorOffline => StatusCode::CONFLICT,
             RateLimited => StatusCode::TOO_MANY_REQUESTS,
             Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             Internal => StatusCode::INTERNAL_SERVER_ERROR,

@@ -269,6 +269,26 @@ impl Hub {
                     })],
                 );
             }
+            Event::VisitorPage { org, contact, page } => {
+                self.to_agents(
+                    org,
+                    &[frame(&ServerFrame::VisitorPage {
+                        contact_id: contact.clone(),
+                        page: page.clone(),
+                    })],
+                );
+            }
+            Event::OpenWidget {
+                contact,
+                conversation_id,
+            } => {
+                self.to_visitor(
+                    contact,
+                    &[frame(&ServerFrame::OpenWidget {
+                        conversation_id: conversation_id.clone(),
+                    })],
+                );
+            }
             Event::AgentStatus { org, agent, status } => {
                 let before = self.agents_online(org);
                 {
@@ -289,6 +309,16 @@ impl Hub {
                 self.presence_changed(org, before);
             }
         }
+    }
+
+    /// The visitors with a widget socket on this node.
+    pub fn connected_visitors(&self) -> Vec<ContactId> {
+        self.lock().visitors.keys().cloned().collect()
+    }
+
+    /// Whether a visitor has a widget socket on this node.
+    pub fn visitor_connected(&self, contact: &ContactId) -> bool {
+        self.lock().visitors.contains_key(contact)
     }
 
     /// Sends a frame to a visitor's sockets on this node.

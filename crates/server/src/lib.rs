@@ -12,11 +12,13 @@ pub mod cli;
 pub mod config;
 pub mod email;
 pub mod error;
+pub mod geoip;
 pub mod http;
 pub mod hub;
 pub mod limits;
 pub mod routing;
 pub mod tokens;
+pub mod visitors;
 pub mod ws;
 
 pub use app::{AppState, Server};

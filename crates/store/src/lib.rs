@@ -22,12 +22,14 @@ mod mentions;
 mod queries;
 mod rows;
 mod teams;
+mod visits;
 mod writer;
 
 pub use bans::*;
 pub use canned::*;
 pub use queries::*;
 pub use teams::*;
+pub use visits::NewPageView;
 pub use writer::{CommitHook, Notice, Scope, Target, TransferTo, WriteOp, WriteOutcome};
 
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};

@@ -52,6 +52,9 @@ conformance!(
     agents_change_only_their_own_or_unassigned_conversations,
     concurrent_routing_and_taking_never_assign_twice_or_past_a_limit,
     transfers_invites_and_observers,
+    page_trail_is_bounded_deduplicated_and_tenant_scoped,
+    visits_count_utm_and_the_presence_lease,
+    proactive_chat_starts_one_conversation_assigned_to_the_agent,
 );
 
 /// Many conversations, three agents with a limit of two, and a storm of concurrent routing
@@ -919,4 +922,195 @@ fn sqlite_and_postgres_schemas_match() {
         read("postgres"),
         "the two schemas have drifted apart"
     );
+}
+
+fn page(url: &str) -> NewPageView {
+    NewPageView {
+        url: url.into(),
+        title: Some(format!("Title of {url}")),
+        location: None,
+    }
+}
+
+async fn page_trail_is_bounded_deduplicated_and_tenant_scoped(s: Store) {
+    use frontdesk_core::visitors::PAGE_TRAIL_MAX;
+    let a = tenant(&s, "a").await;
+    let b = tenant_extra(&s, "b").await;
+    let v = visitor(&s, &a).await;
+    let org = &a.site.organization_id;
+    let t0 = 1_700_000_000_000;
+    let first = s
+        .record_page_view(org, &v.id, &page("https://a.test/0"), t0)
+        .await
+        .unwrap();
+    assert_eq!(first.unwrap().url, "https://a.test/0");
+    // The same page again (a session refresh) adds nothing.
+    let again = s
+        .record_page_view(org, &v.id, &page("https://a.test/0"), t0 + 1)
+        .await
+        .unwrap();
+    assert_eq!(again, None);
+    for i in 1..(PAGE_TRAIL_MAX + 10) {
+        s.record_page_view(
+            org,
+            &v.id,
+            &page(&format!("https://a.test/{i}")),
+            t0 + i * 1000,
+        )
+        .await
+        .unwrap();
+    }
+    let trail = s.page_trail(org, &v.id).await.unwrap();
+    assert_eq!(trail.len() as i64, PAGE_TRAIL_MAX, "bounded per contact");
+    assert_eq!(
+        trail[0].url,
+        format!("https://a.test/{}", PAGE_TRAIL_MAX + 9),
+        "latest first"
+    );
+    assert_eq!(
+        trail.last().unwrap().url,
+        "https://a.test/10",
+        "oldest dropped"
+    );
+    // Another organization sees nothing, and cannot write into this contact's trail.
+    let borg = &b.site.organization_id;
+    assert!(s.page_trail(borg, &v.id).await.unwrap().is_empty());
+    assert!(s.visitor_details(borg, &v.id, t0).await.unwrap().is_none());
+    assert!(matches!(
+        s.record_page_view(borg, &v.id, &page("https://b.test/x"), t0)
+            .await,
+        Err(StoreError::NotFound)
+    ));
+    assert_eq!(
+        s.page_trail(org, &v.id).await.unwrap().len() as i64,
+        PAGE_TRAIL_MAX
+    );
+}
+
+async fn visits_count_utm_and_the_presence_lease(s: Store) {
+    use frontdesk_core::visitors::VISIT_GAP_MS;
+    let a = tenant(&s, "a").await;
+    let b = tenant_extra(&s, "b").await;
+    let v = visitor(&s, &a).await;
+    let org = &a.site.organization_id;
+    let t0 = 1_700_000_000_000;
+    s.record_page_view(
+        org,
+        &v.id,
+        &page("https://a.test/?utm_source=ads&utm_campaign=spring"),
+        t0,
+    )
+    .await
+    .unwrap();
+    s.record_page_view(org, &v.id, &page("https://a.test/pricing"), t0 + 60_000)
+        .await
+        .unwrap();
+    let d = s.visitor_details(org, &v.id, t0).await.unwrap().unwrap();
+    assert_eq!(d.visit_count, 1);
+    assert_eq!(
+        d.utm.source.as_deref(),
+        Some("ads"),
+        "tags stay for the visit"
+    );
+    assert_eq!(d.utm.campaign.as_deref(), Some("spring"));
+    assert_eq!(d.location, None, "no location unless one was looked up");
+    assert!(!d.online);
+    assert_eq!(d.pages.len(), 2);
+    let later = t0 + 60_000 + VISIT_GAP_MS + 1;
+    s.record_page_view(org, &v.id, &page("https://a.test/back"), later)
+        .await
+        .unwrap();
+    let d = s.visitor_details(org, &v.id, later).await.unwrap().unwrap();
+    assert_eq!(d.visit_count, 2, "a long gap starts a new visit");
+    assert_eq!(d.visit_started_at, Some(later));
+
+    // Presence: a lease renewed by the node holding the socket, ended when it closes.
+    let now = now_ms();
+    assert!(s.live_visitors(org, now).await.unwrap().is_empty());
+    s.renew_visitors(std::slice::from_ref(&v.id), now + 30_000)
+        .await
+        .unwrap();
+    let live = s.live_visitors(org, now).await.unwrap();
+    assert_eq!(live.len(), 1);
+    assert_eq!(live[0].contact_id, v.id);
+    assert_eq!(live[0].current_url, None);
+    assert_eq!(live[0].visit_count, 2);
+    assert!(
+        s.live_visitors(&b.site.organization_id, now)
+            .await
+            .unwrap()
+            .is_empty(),
+        "tenant scoped"
+    );
+    assert!(
+        s.live_visitors(org, now + 30_001).await.unwrap().is_empty(),
+        "a lapsed lease is offline"
+    );
+    s.visitor_gone(&v.id).await.unwrap();
+    assert!(s.live_visitors(org, now).await.unwrap().is_empty());
+}
+
+async fn proactive_chat_starts_one_conversation_assigned_to_the_agent(s: Store) {
+    let t = tenant(&s, "a").await;
+    let v = visitor(&s, &t).await;
+    let op = |cid: &str| WriteOp::Send {
+        scope: Scope::Organization(t.site.organization_id.clone()),
+        target: Target::LatestOfContact {
+            contact_id: v.id.clone(),
+            organization_id: t.site.organization_id.clone(),
+            website_id: t.site.id.clone(),
+        },
+        client_id: Some(ClientId::parse(cid).unwrap()),
+        kind: MessageKind::Agent,
+        author: Some(AgentRef {
+            id: t.agent.id.clone(),
+            name: t.agent.name.clone(),
+        }),
+        text: MessageText::parse("Hi! Can I help you find something?").unwrap(),
+    };
+    // Two concurrent tries with the same client id (a double click, a retry).
+    let (x, y) = tokio::join!(s.write(op("pro-1")), s.write(op("pro-1")));
+    let (x, y) = (x.unwrap(), y.unwrap());
+    assert_eq!(x.conversation.id, y.conversation.id);
+    assert_eq!(x.messages.last().unwrap().id, y.messages.last().unwrap().id);
+    assert!(
+        x.duplicate || y.duplicate,
+        "one of the two is the stored retry"
+    );
+    let c = if x.duplicate {
+        &y.conversation
+    } else {
+        &x.conversation
+    };
+    assert_eq!(c.status, ConversationStatus::Assigned);
+    assert_eq!(c.assignee_id.as_ref(), Some(&t.agent.id));
+    let latest = s.latest_conversation(&v.id).await.unwrap().unwrap();
+    assert_eq!(latest.id, c.id);
+    // The visitor sees the agent's message, once.
+    let page = s.messages(&c.id, 0, 10, true).await.unwrap();
+    let texts: Vec<&str> = page
+        .items
+        .iter()
+        .filter(|m| m.kind == MessageKind::Agent)
+        .map(|m| m.text.as_str())
+        .collect();
+    assert_eq!(texts, ["Hi! Can I help you find something?"]);
+    // Another organization cannot start a chat with this visitor.
+    let b = tenant_extra(&s, "b").await;
+    let foreign = WriteOp::Send {
+        scope: Scope::Organization(b.site.organization_id.clone()),
+        target: Target::LatestOfContact {
+            contact_id: v.id.clone(),
+            organization_id: b.site.organization_id.clone(),
+            website_id: b.site.id.clone(),
+        },
+        client_id: Some(ClientId::parse("pro-2").unwrap()),
+        kind: MessageKind::Agent,
+        author: Some(AgentRef {
+            id: b.agent.id.clone(),
+            name: b.agent.name.clone(),
+        }),
+        text: MessageText::parse("Hello from elsewhere").unwrap(),
+    };
+    assert!(matches!(s.write(foreign).await, Err(StoreError::NotFound)));
 }

@@ -30,6 +30,9 @@ import type { TeamView } from "../generated/TeamView";
 import type { TransferRequest } from "../generated/TransferRequest";
 import type { UpdateCannedRequest } from "../generated/UpdateCannedRequest";
 import type { WebsiteView } from "../generated/WebsiteView";
+import type { LiveVisitor } from "../generated/LiveVisitor";
+import type { ProactiveChatRequest } from "../generated/ProactiveChatRequest";
+import type { VisitorDetails } from "../generated/VisitorDetails";
 
 import { errorText } from "../shared/errors";
 
@@ -82,6 +85,10 @@ const q = (params: Record<string, string | number | null | undefined>) => {
 const conv = (id: string) => "/api/v1/conversations/" + encodeURIComponent(id);
 
 export const api = {
+  visitorDetails: (contactId: string) => request<VisitorDetails>("GET", "/api/v1/contacts/" + encodeURIComponent(contactId) + "/visit"),
+  liveVisitors: () => request<LiveVisitor[]>("GET", "/api/v1/visitors"),
+  startChat: (contactId: string, body: ProactiveChatRequest) =>
+    request<Conversation>("POST", "/api/v1/visitors/" + encodeURIComponent(contactId) + "/chat", body),
   setupStatus: () => request<SetupStatus>("GET", "/api/v1/setup"),
   setup: (body: SetupRequest) => request<SetupResponse>("POST", "/api/v1/setup", body),
   login: (body: LoginRequest) => request<AgentView>("POST", "/api/v1/auth/login", body),

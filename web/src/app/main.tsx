@@ -9,6 +9,7 @@ import { Monitor } from "./views/Monitor";
 import { Settings } from "./views/Settings";
 import { Setup } from "./views/Setup";
 import { Shell } from "./views/Shell";
+import { Visitors } from "./views/Visitors";
 
 function Redirect({ to }: { to: string }) {
   useEffect(() => navigate(to, true), [to]);
@@ -37,6 +38,13 @@ function App() {
     return (
       <Shell>
         <Monitor />
+      </Shell>
+    );
+  }
+  if (p === "/app/visitors" || p === "/app/visitors/") {
+    return (
+      <Shell>
+        <Visitors />
       </Shell>
     );
   }

@@ -74,6 +74,8 @@ export type Thread = {
 };
 export const thread = signal<Thread | null>(null);
 export const detail = signal<ConversationDetail | null>(null);
+/** The latest page change of any visitor (the visitor panel refetches when it is theirs). */
+export const visitorPage = signal<{ contactId: string; at: number } | null>(null);
 export const visitorTyping = signal<{ conversationId: string; name: string | null; preview: string | null } | null>(null);
 /** Whether this agent chose to see what visitors type before they send it (kept in this browser). */
 export const typingPreview = signal<boolean>(readPreviewChoice());
@@ -674,6 +676,10 @@ function onFrame(f: ServerFrame) {
     case "error":
       onError(f.code, f.message, f.client_id);
       break;
+    case "visitor_page":
+      visitorPage.value = { contactId: f.contact_id, at: f.page.at };
+      break;
+    case "open_widget":
     case "visitor_conversation":
     case "presence":
     case "queue":

@@ -2,11 +2,13 @@
 import type { AgentId } from "./AgentId";
 import type { AgentStatus } from "./AgentStatus";
 import type { AgentView } from "./AgentView";
+import type { ContactId } from "./ContactId";
 import type { Conversation } from "./Conversation";
 import type { ConversationId } from "./ConversationId";
 import type { ErrorCode } from "./ErrorCode";
 import type { Message } from "./Message";
 import type { NoticeKind } from "./NoticeKind";
+import type { PageView } from "./PageView";
 import type { QueueStatus } from "./QueueStatus";
 import type { Side } from "./Side";
 import type { VisitorConversation } from "./VisitorConversation";
@@ -38,4 +40,4 @@ by_name: string | null,
 /**
  * The transfer reason, if one was given.
  */
-text: string | null, } | { "type": "agent_status", agent_id: AgentId, status: AgentStatus, } | { "type": "error", code: ErrorCode, message: string, client_id: string | null, } | { "type": "pong" };
+text: string | null, } | { "type": "agent_status", agent_id: AgentId, status: AgentStatus, } | { "type": "error", code: ErrorCode, message: string, client_id: string | null, } | { "type": "pong" } | { "type": "visitor_page", contact_id: ContactId, page: PageView, } | { "type": "open_widget", conversation_id: ConversationId, };

@@ -386,6 +386,11 @@ function onFrame(f: ServerFrame) {
     case "error":
       onError(f.code, f.message, f.client_id);
       break;
+    case "open_widget":
+      // An agent started a chat: ask the loader to open the panel (the message comes as usual).
+      useConversation(f.conversation_id);
+      toParent({ type: "fd:open" });
+      break;
     case "conversation":
     case "notice":
     case "agent_status":

@@ -22,7 +22,7 @@
 //   Frontdesk('open') | Frontdesk('close') | Frontdesk('toggle'); unknown commands are ignored.
 //
 // Messages with the frame (postMessage, checked by origin and source):
-//   frame -> loader: fd:ready, fd:close, fd:unread {count},
+//   frame -> loader: fd:ready, fd:open (an agent started a chat), fd:close, fd:unread {count},
 //                    fd:hours {hide, until} (hide the launcher; remember the answer until `until`)
 //   loader -> frame: fd:context {context}, fd:visibility {open}
 
@@ -141,12 +141,19 @@ type FrameMessage = { type?: unknown; count?: unknown; hide?: unknown; until?: u
     panel.appendChild(iframe);
   };
 
+  /** While the chat is shown, the frame (closed) keeps the visitor's socket, so agents see them
+   * on the live visitors page and can start a chat. A hidden chat loads no frame. */
+  const live = () => {
+    if (!hidden) frame();
+  };
+
   /** Shows or hides the launcher by the site's hours, and remembers the answer while it holds. */
   const hours = (hide: boolean, until: number) => {
     clearTimeout(probeTimer);
     hidden = hide;
     store(HOURS_KEY, until > Date.now() ? (hide ? "h" : "s") + until : null);
     draw();
+    live();
   };
 
   /** Creates the frame to learn whether the site is open; the launcher waits, but not forever. */
@@ -255,6 +262,9 @@ type FrameMessage = { type?: unknown; count?: unknown; hide?: unknown; until?: u
         ready = true;
         post({ type: "fd:context", context: context() });
         post({ type: "fd:visibility", open });
+      } else if (m.type === "fd:open") {
+        // An agent started a chat with this visitor.
+        if (!open) setOpen(true);
       } else if (m.type === "fd:close") {
         setOpen(false);
         launcher.focus();
@@ -292,6 +302,7 @@ type FrameMessage = { type?: unknown; count?: unknown; hide?: unknown; until?: u
     }
     draw();
     if (page || stored(OPEN_KEY) === "1") setOpen(true);
+    else if (known[0] === "s" && wait > 0) live();
     queued.forEach(run);
   };
 

@@ -9,6 +9,7 @@ pub mod pages;
 pub mod setup;
 pub mod teams;
 pub mod transcript;
+pub mod visitors;
 pub mod widget;
 
 use crate::error::ApiError;

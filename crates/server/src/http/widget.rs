@@ -121,6 +121,7 @@ pub async fn session(
         None => (s.store.create_contact(&site, &ctx).await?, true),
     };
     s.store.record_contact_ip(&contact.id, &ip_text).await?;
+    record_page(&s, &site.organization_id, &contact.id, &ctx, ip, now).await?;
     let expires = now + (s.config.visitor_token_days as i64) * 86_400_000;
     Ok(Json(WidgetSessionResponse {
         token: s.tokens.issue(&contact.id, &site.id, expires),
@@ -133,6 +134,34 @@ pub async fn session(
         availability: availability(&site.routing, now),
         departments: site.routing.departments(),
     }))
+}
+
+/// Adds the session's page to the contact's trail (with a rough location when a GeoIP database
+/// is configured) and tells the organization's agents when the page changed.
+async fn record_page(
+    s: &AppState,
+    org: &frontdesk_core::OrganizationId,
+    contact: &frontdesk_core::ContactId,
+    ctx: &VisitContext,
+    ip: std::net::IpAddr,
+    now: frontdesk_core::Millis,
+) -> ApiResult<()> {
+    let Some(url) = ctx.current_url.clone() else {
+        return Ok(());
+    };
+    let page = frontdesk_store::NewPageView {
+        url,
+        title: ctx.page_title.clone(),
+        location: s.geoip.locate(ip),
+    };
+    if let Some(page) = s.store.record_page_view(org, contact, &page, now).await? {
+        s.bus.publish(crate::bus::Event::VisitorPage {
+            org: org.clone(),
+            contact: contact.clone(),
+            page,
+        });
+    }
+    Ok(())
 }
 
 #[derive(serde::Deserialize)]

@@ -112,6 +112,7 @@ async fn serve(s: AppState, mut socket: WebSocket, ip: std::net::IpAddr) {
     };
     let (conn, outbox) = s.hub.new_conn();
     s.hub.add_visitor(&org, &contact.id, conn.clone());
+    crate::visitors::connected(&s, &contact.id).await;
     let welcome = ServerFrame::Welcome {
         v: PROTOCOL_VERSION,
         side: Side::Visitor,
@@ -140,6 +141,7 @@ async fn serve(s: AppState, mut socket: WebSocket, ip: std::net::IpAddr) {
         Box::pin(super::run(&s, &mut socket, &conn, outbox, &mut v)).await;
     }
     s.hub.remove_visitor(&contact.id, conn.id);
+    crate::visitors::disconnected(&s, &contact.id).await;
 }
 
 impl Visitor {

@@ -10,8 +10,8 @@ import type { Message } from "../../generated/Message";
 import type { Participant } from "../../generated/Participant";
 import type { Presence } from "../../generated/Presence";
 import type { Priority } from "../../generated/Priority";
-import { isWebUrl } from "../../shared/text";
 import { api, problemText, type Tab } from "../api";
+import { VisitorPanel } from "./VisitorPanel";
 import { clockTime, contactLabel, dateTime, initial, now, relativeTime, waitingTime } from "../format";
 import { linkClick } from "../router";
 import {
@@ -1101,25 +1101,6 @@ function ContactPanel() {
   const k = d.contact;
   const rows: [string, ComponentChild][] = [
     ["Email", k.email ? <a href={"mailto:" + k.email}>{k.email}</a> : null],
-    [
-      "Current page",
-      k.current_url ? (
-        isWebUrl(k.current_url) ? (
-          <a href={k.current_url} target="_blank" rel="noopener noreferrer">
-            {k.current_url}
-          </a>
-        ) : (
-          k.current_url
-        )
-      ) : null,
-    ],
-    ["Page title", k.page_title],
-    ["Referrer", k.referrer],
-    ["Browser", k.browser],
-    ["OS", k.os],
-    ["Device", k.device],
-    ["Language", k.language],
-    ["Timezone", k.timezone],
     ["First seen", dateTime(k.created_at)],
     ["Last seen", dateTime(k.last_seen_at)],
   ];
@@ -1143,6 +1124,7 @@ function ContactPanel() {
         ))}
       </dl>
       {k.email && <TranscriptButton conversationId={d.conversation.id} email={k.email} />}
+      <VisitorPanel contactId={k.id} />
     </aside>
   );
 }

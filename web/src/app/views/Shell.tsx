@@ -9,11 +9,12 @@ import { askPermission, permission } from "../notify";
 import { linkClick, navigate, path } from "../router";
 import { logout, me, setStatus, socket, startInbox, toast } from "../store";
 
-type Section = "inbox" | "mentions" | "monitor" | "settings";
+type Section = "inbox" | "mentions" | "monitor" | "settings" | "visitors";
 function sectionOf(p: string): Section {
   if (p.startsWith("/app/settings")) return "settings";
   if (p.startsWith("/app/mentions")) return "mentions";
   if (p.startsWith("/app/monitor")) return "monitor";
+  if (p.startsWith("/app/visitors")) return "visitors";
   return "inbox";
 }
 
@@ -69,6 +70,9 @@ export function Shell({ children }: { children: ComponentChildren }) {
         <nav class="nav" aria-label="Main">
           <a href="/app" aria-current={current("inbox")} onClick={(e) => linkClick(e, "/app")}>
             Inbox
+          </a>
+          <a href="/app/visitors" aria-current={current("visitors")} onClick={(e) => linkClick(e, "/app/visitors")} data-testid="nav-visitors">
+            Visitors
           </a>
           <a href="/app/mentions" aria-current={current("mentions")} onClick={(e) => linkClick(e, "/app/mentions")} data-testid="nav-mentions">
             Mentions
