@@ -506,6 +506,18 @@ async fn transcripts_are_emailed_on_request_without_notes() {
     // With one, an agent's reply, and a note the visitor must never see.
     v.send(json!({"type":"set_contact","name":"Tara","email":"tara@example.test"}))
         .await;
+    let deadline = std::time::Instant::now() + WAIT;
+    loop {
+        let (_, c) = admin.get(&format!("/api/v1/conversations/{conv}")).await;
+        if c["contact"]["email"] == "tara@example.test" {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the address was never saved"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     for (cid, text, note) in [
         ("r1", "The Dome 4 does.", false),
         ("n1", "VIP, upsell", true),
