@@ -105,6 +105,10 @@ pub enum ErrorCode {
     UnknownVariable,
     /// There are already as many of these as allowed (canned responses per agent, say).
     LimitReached,
+    /// A tag name is empty, longer than 40 characters, or has control characters.
+    InvalidTagName,
+    /// A query parameter of the inbox filter is malformed (`GET /api/v1/conversations`).
+    InvalidFilter,
 }
 
 /// Text of a message, as typed: trimmed of surrounding blank space only, never rewritten or

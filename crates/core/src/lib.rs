@@ -17,6 +17,7 @@ pub mod mentions;
 pub mod protocol;
 pub mod queue;
 pub mod routing;
+pub mod tags;
 pub mod teams;
 
 /// Milliseconds since the Unix epoch, UTC. Passed in by callers; the core never reads a clock.

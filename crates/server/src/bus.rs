@@ -55,6 +55,11 @@ pub enum Event {
         by_name: Option<String>,
         text: Option<String>,
     },
+    /// The organization's tag list changed; agents of `org` get the whole list.
+    Tags {
+        org: OrganizationId,
+        tags: Vec<frontdesk_core::tags::Tag>,
+    },
 }
 
 pub trait Bus: Send + Sync + 'static {

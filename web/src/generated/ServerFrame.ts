@@ -9,6 +9,7 @@ import type { Message } from "./Message";
 import type { NoticeKind } from "./NoticeKind";
 import type { QueueStatus } from "./QueueStatus";
 import type { Side } from "./Side";
+import type { Tag } from "./Tag";
 import type { VisitorConversation } from "./VisitorConversation";
 
 /**
@@ -38,4 +39,4 @@ by_name: string | null,
 /**
  * The transfer reason, if one was given.
  */
-text: string | null, } | { "type": "agent_status", agent_id: AgentId, status: AgentStatus, } | { "type": "error", code: ErrorCode, message: string, client_id: string | null, } | { "type": "pong" };
+text: string | null, } | { "type": "agent_status", agent_id: AgentId, status: AgentStatus, } | { "type": "error", code: ErrorCode, message: string, client_id: string | null, } | { "type": "pong" } | { "type": "tags", tags: Array<Tag>, };
