@@ -74,6 +74,10 @@ typed_id!(
     /// One stored message.
     MessageId
 );
+typed_id!(
+    /// A tag of an organization (`tags.rs`).
+    TagId
+);
 
 #[cfg(test)]
 mod tests {

@@ -107,6 +107,10 @@ pub enum ErrorCode {
     LimitReached,
     /// A proactive chat with a visitor whose widget is not connected now.
     VisitorOffline,
+    /// A tag name is empty, longer than 40 characters, or has control characters.
+    InvalidTagName,
+    /// A query parameter of the inbox filter is malformed (`GET /api/v1/conversations`).
+    InvalidFilter,
 }
 
 /// Text of a message, as typed: trimmed of surrounding blank space only, never rewritten or

@@ -9,6 +9,7 @@ use crate::conversation::ConversationStatus;
 use crate::ids::*;
 use crate::input::ErrorCode;
 use crate::routing::{Presence, Priority, TeamId};
+use crate::tags::Tag;
 use crate::teams::{Availability, NoticeKind, QueueStatus};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
@@ -133,6 +134,9 @@ pub struct Conversation {
     /// When it joined its team's current queue; the wait is counted from here.
     #[ts(type = "number | null")]
     pub enqueued_at: Option<Millis>,
+    /// Its tags, by name. Agents only: nothing a visitor receives carries them.
+    #[serde(default)]
+    pub tags: Vec<Tag>,
 }
 
 /// A conversation as its visitor sees it: no internal fields.
@@ -392,6 +396,12 @@ pub enum ServerFrame {
     /// Visitors: an agent started a chat with you; the widget opens.
     OpenWidget {
         conversation_id: ConversationId,
+    },
+    /// Agents: the organization's tag list changed (a tag was created, renamed, recoloured
+    /// or deleted); the whole list, sorted by name. Conversations that carry a renamed or
+    /// deleted tag are not re-sent: clients patch them from this list.
+    Tags {
+        tags: Vec<Tag>,
     },
 }
 

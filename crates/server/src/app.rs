@@ -8,7 +8,7 @@ use crate::tokens::{VisitorTokens, random_token};
 use crate::{http, ws};
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{get, post, put};
+use axum::routing::{delete, get, post, put};
 use frontdesk_core::protocol::MAX_BODY_BYTES;
 use frontdesk_store::{Store, WriteOutcome};
 use std::net::SocketAddr;
@@ -118,6 +118,13 @@ pub fn router(state: AppState) -> Router {
         .route("/visitors", get(http::visitors::live))
         .route("/visitors/{id}/chat", post(http::visitors::start_chat))
         .route("/contacts/{id}/visit", get(http::visitors::details))
+        .route("/tags", get(http::tags::list).post(http::tags::create))
+        .route(
+            "/tags/{id}",
+            put(http::tags::update).delete(http::tags::delete),
+        )
+        .route("/conversations/{id}/tags", post(http::tags::add))
+        .route("/conversations/{id}/tags/{tag}", delete(http::tags::remove))
         .fallback(http::api_not_found);
     Router::new()
         .nest("/api/v1", api)

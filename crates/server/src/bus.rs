@@ -66,6 +66,11 @@ pub enum Event {
         contact: ContactId,
         conversation_id: ConversationId,
     },
+    /// The organization's tag list changed; agents of `org` get the whole list.
+    Tags {
+        org: OrganizationId,
+        tags: Vec<frontdesk_core::tags::Tag>,
+    },
 }
 
 pub trait Bus: Send + Sync + 'static {

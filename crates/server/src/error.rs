@@ -26,12 +26,11 @@ impl ApiError {
         use ErrorCode::*;
         match self.code {
             MessageEmpty | MessageTooLong | InvalidClientId | InvalidName | InvalidEmail
-            | InvalidPassword | InvalidUrl | InvalidDomain | InvalidSettings => {
+            | InvalidPassword | InvalidUrl | InvalidDomain | InvalidSettings | InvalidTagName => {
                 StatusCode::UNPROCESSABLE_ENTITY
             }
-            InvalidId | InvalidJson | InvalidFrame | UnsupportedVersion | HelloRequired => {
-                StatusCode::BAD_REQUEST
-            }
+            InvalidId | InvalidJson | InvalidFrame | UnsupportedVersion | HelloRequired
+            | InvalidFilter => StatusCode::BAD_REQUEST,
             FrameTooLarge | BodyTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             UnknownSiteKey | NotFound => StatusCode::NOT_FOUND,
             InvalidVisitorToken | VisitorTokenExpired | Unauthenticated | InvalidCredentials => {
@@ -93,7 +92,27 @@ impl From<StoreError> for ApiError {
                 ErrorCode::Unavailable,
                 "the server is shutting down; try again",
             ),
+            StoreError::TooManyTags => Self::new(
+                ErrorCode::LimitReached,
+                format!(
+                    "at most {} tags per organization and {} per conversation",
+                    frontdesk_core::tags::MAX_TAGS_PER_ORGANIZATION,
+                    frontdesk_core::tags::MAX_TAGS_PER_CONVERSATION
+                ),
+            ),
         }
+    }
+}
+
+impl From<frontdesk_core::tags::BadTagName> for ApiError {
+    fn from(e: frontdesk_core::tags::BadTagName) -> Self {
+        Self::new(ErrorCode::InvalidTagName, e.to_string())
+    }
+}
+
+impl From<frontdesk_core::tags::FilterError> for ApiError {
+    fn from(e: frontdesk_core::tags::FilterError) -> Self {
+        Self::new(ErrorCode::InvalidFilter, e.to_string())
     }
 }
 

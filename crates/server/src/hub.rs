@@ -308,6 +308,9 @@ impl Hub {
                 );
                 self.presence_changed(org, before);
             }
+            Event::Tags { org, tags } => {
+                self.to_agents(org, &[frame(&ServerFrame::Tags { tags: tags.clone() })]);
+            }
         }
     }
 

@@ -21,6 +21,7 @@ mod canned;
 mod mentions;
 mod queries;
 mod rows;
+mod tags;
 mod teams;
 mod visits;
 mod writer;
@@ -63,6 +64,9 @@ pub enum StoreError {
     /// The writer has shut down.
     #[error("storage is shutting down")]
     Closed,
+    /// The organization, or the conversation, already has as many tags as allowed.
+    #[error("too many tags")]
+    TooManyTags,
 }
 
 impl From<sqlx::Error> for StoreError {

@@ -548,21 +548,45 @@ impl Store {
         cursor: Option<&str>,
         limit: i64,
     ) -> Result<ConversationPage> {
-        let (filter, uses_me) = tab_filter(tab);
+        self.conversations_filtered(
+            org,
+            me,
+            tab,
+            &frontdesk_core::tags::InboxFilter::default(),
+            cursor,
+            limit,
+        )
+        .await
+    }
+
+    /// One page of an inbox tab narrowed by `filter`, most recent activity first. The cursor
+    /// is `(updated_at, id)` of the last row, so paging stays exact under any filter: a page
+    /// starts strictly after the previous one in the same order.
+    pub async fn conversations_filtered(
+        &self,
+        org: &OrganizationId,
+        me: &AgentId,
+        tab: Tab,
+        filter: &frontdesk_core::tags::InboxFilter,
+        cursor: Option<&str>,
+        limit: i64,
+    ) -> Result<ConversationPage> {
+        let (tab_sql, uses_me) = tab_filter(tab);
         let (c_at, c_id) = match cursor.and_then(parse_cursor) {
             Some((t, id)) => (t, id),
             None => (i64::MAX, String::new()),
         };
         let limit = limit.clamp(1, 100);
+        let (filter_sql, binds) = filter_clauses(filter, 6);
         // $3/$4: rows strictly after the cursor in (updated_at DESC, id DESC) order.
         let sql = format!(
-            "{CONV_SELECT} WHERE c.organization_id = $1 AND {filter} \
+            "{CONV_SELECT} WHERE c.organization_id = $1 AND {tab_sql}{filter_sql} \
              AND (c.updated_at < $3 OR (c.updated_at = $3 AND c.id < $4)) \
              ORDER BY c.updated_at DESC, c.id DESC LIMIT $5"
         );
         let me_or_empty = if uses_me { me.as_str() } else { "" };
         let rows: Vec<ConvRow> = on_db!(&self.db, |p| {
-            sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
+            let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
                 .bind(org.as_str())
                 .bind(me_or_empty)
                 .bind(c_at)
@@ -571,9 +595,14 @@ impl Store {
                 } else {
                     "\u{10FFFF}"
                 })
-                .bind(limit + 1)
-                .fetch_all(p)
-                .await?
+                .bind(limit + 1);
+            for b in &binds {
+                q = match b {
+                    Bind::Text(s) => q.bind(s.as_str()),
+                    Bind::Int(i) => q.bind(*i),
+                };
+            }
+            q.fetch_all(p).await?
         });
         let mut items: Vec<Conversation> =
             rows.into_iter().map(ConvRow::into_conversation).collect();
@@ -666,6 +695,55 @@ fn tab_filter(tab: Tab) -> (&'static str, bool) {
         Tab::All => ("c.status <> 'resolved' AND $2 = $2", false),
         Tab::Resolved => ("c.status = 'resolved' AND $2 = $2", false),
     }
+}
+
+/// A value bound to a placeholder of a statement built at run time.
+enum Bind {
+    Text(String),
+    Int(i64),
+}
+
+/// The SQL of an inbox filter, each condition prefixed with ` AND `, numbering its
+/// placeholders from `$first`; and the values to bind to them, in order. Only this crate's
+/// own text goes into the SQL: every value is bound.
+fn filter_clauses(f: &frontdesk_core::tags::InboxFilter, first: usize) -> (String, Vec<Bind>) {
+    let mut sql = String::new();
+    let mut binds = Vec::new();
+    let mut add = |clause: &str, b: Bind| {
+        let n = first + binds.len();
+        sql.push_str(" AND ");
+        sql.push_str(&clause.replace("$?", &format!("${n}")));
+        binds.push(b);
+    };
+    if let Some(t) = &f.team {
+        add("c.team_id = $?", Bind::Text(t.0.clone()));
+    }
+    if let Some(a) = &f.assignee {
+        add("c.assignee_id = $?", Bind::Text(a.0.clone()));
+    }
+    if let Some(t) = &f.tag {
+        add(
+            "EXISTS (SELECT 1 FROM conversation_tags fg WHERE fg.conversation_id = c.id AND fg.tag_id = $?)",
+            Bind::Text(t.0.clone()),
+        );
+    }
+    if let Some(w) = &f.website {
+        add("c.website_id = $?", Bind::Text(w.0.clone()));
+    }
+    if let Some(p) = f.priority {
+        add("c.priority = $?", Bind::Text(priority_str(p).to_owned()));
+    }
+    let column = match f.date {
+        frontdesk_core::tags::DateField::Created => "c.created_at",
+        frontdesk_core::tags::DateField::Activity => "c.updated_at",
+    };
+    if let Some(from) = f.from {
+        add(&format!("{column} >= $?"), Bind::Int(from));
+    }
+    if let Some(to) = f.to {
+        add(&format!("{column} < $?"), Bind::Int(to));
+    }
+    (sql, binds)
 }
 
 fn parse_cursor(s: &str) -> Option<(i64, String)> {

@@ -37,6 +37,8 @@ pub(crate) struct ConvRow {
     pub enqueued_at: Option<i64>,
     pub first_reply_at: Option<i64>,
     pub assigned_at: Option<i64>,
+    /// The conversation's tags, packed by the subquery in [`CONV_SELECT`]; `None` when it has none.
+    pub tags: Option<String>,
 }
 
 pub(crate) const CONV_SELECT: &str = "SELECT c.id, c.organization_id, c.website_id, c.contact_id, \
@@ -45,7 +47,10 @@ pub(crate) const CONV_SELECT: &str = "SELECT c.id, c.organization_id, c.website_
     ct.name AS contact_name, ct.email AS contact_email, w.name AS website_name, \
     c.last_message_preview, c.last_message_at, c.created_at, c.updated_at, \
     c.team_id, t.name AS team_name, c.priority, c.offline, c.missed, c.enqueued_at, \
-    c.first_reply_at, c.assigned_at \
+    c.first_reply_at, c.assigned_at, \
+    (SELECT string_agg(xt.id || '\x1f' || xt.color || '\x1f' || xt.name, '\x1e') \
+     FROM conversation_tags xg JOIN tags xt ON xt.id = xg.tag_id \
+     WHERE xg.conversation_id = c.id) AS tags \
     FROM conversations c JOIN contacts ct ON ct.id = c.contact_id \
     JOIN websites w ON w.id = c.website_id LEFT JOIN agents a ON a.id = c.assignee_id \
     LEFT JOIN teams t ON t.id = c.team_id";
@@ -86,8 +91,30 @@ impl ConvRow {
             offline: self.offline != 0,
             missed: self.missed != 0,
             enqueued_at: self.enqueued_at,
+            tags: self.tags.as_deref().map(unpack_tags).unwrap_or_default(),
         }
     }
+}
+
+/// Unpacks the tags `CONV_SELECT` aggregates into one column: one record per tag, separated
+/// by U+001E, each `id U+001F colour U+001F name`. Tag names cannot hold control characters
+/// (`TagName`), so the separators are unambiguous; the same SQL runs on both databases
+/// (`string_agg` is in PostgreSQL and in SQLite since 3.44). Sorted by name, case-folded.
+pub(crate) fn unpack_tags(packed: &str) -> Vec<frontdesk_core::tags::Tag> {
+    let mut tags: Vec<frontdesk_core::tags::Tag> = packed
+        .split('\x1e')
+        .filter_map(|rec| {
+            let mut parts = rec.splitn(3, '\x1f');
+            let (id, color, name) = (parts.next()?, parts.next()?, parts.next()?);
+            Some(frontdesk_core::tags::Tag {
+                id: TagId(id.to_owned()),
+                name: name.to_owned(),
+                color: frontdesk_core::tags::TagColor::parse(color),
+            })
+        })
+        .collect();
+    tags.sort_by_cached_key(|t| (t.name.to_lowercase(), t.id.0.clone()));
+    tags
 }
 
 pub(crate) fn parse_priority(s: &str) -> Priority {

@@ -156,6 +156,17 @@ pub enum WriteOp {
         role: Role,
         priority: Priority,
     },
+    /// Puts a tag of the organization on the conversation (`on`) or takes it off, with an
+    /// internal note saying who did it. Anyone of the organization may, like a note. The tag's
+    /// row is locked first, so a tag being deleted meanwhile is either gone (`NotFound`) or
+    /// deleted after this commits (and comes off again with it).
+    SetTag {
+        scope: Scope,
+        conversation_id: ConversationId,
+        by: AgentRef,
+        tag: TagId,
+        on: bool,
+    },
 }
 
 /// Where a transfer goes.
@@ -216,6 +227,10 @@ impl WriteOp {
             | WriteOp::SetPriority {
                 conversation_id: id,
                 ..
+            }
+            | WriteOp::SetTag {
+                conversation_id: id,
+                ..
             } => id.as_str(),
         }
     }
@@ -228,7 +243,8 @@ impl WriteOp {
             | WriteOp::Transfer { scope, .. }
             | WriteOp::Invite { scope, .. }
             | WriteOp::LeaveMessage { scope, .. }
-            | WriteOp::SetPriority { scope, .. } => scope.clone(),
+            | WriteOp::SetPriority { scope, .. }
+            | WriteOp::SetTag { scope, .. } => scope.clone(),
             WriteOp::Route {
                 organization_id, ..
             }
@@ -1097,6 +1113,57 @@ async fn run_batch(db: &Db, ops: &[&WriteOp]) -> Result<Vec<Result<WriteOutcome>
                                 .bind(p)
                                 .execute(&mut *tx)
                                 .await?;
+                        }
+                    }
+                    WriteOp::SetTag { by, tag, on, .. } => {
+                        let locked = sqlx::query("UPDATE tags SET color = color WHERE id = $1 AND organization_id = $2")
+                            .bind(tag.as_str())
+                            .bind(org.as_str())
+                            .execute(&mut *tx)
+                            .await?
+                            .rows_affected();
+                        if locked == 0 {
+                            return Err(StoreError::NotFound);
+                        }
+                        let (name,): (String,) = sqlx::query_as("SELECT name FROM tags WHERE id = $1")
+                            .bind(tag.as_str())
+                            .fetch_one(&mut *tx)
+                            .await?;
+                        let n = if *on {
+                            // Bounded per conversation; the count runs under the conversation's lock.
+                            sqlx::query(
+                                "INSERT INTO conversation_tags (conversation_id, tag_id, added_at) SELECT $1, $2, $3 \
+                                 WHERE (SELECT COUNT(*) FROM conversation_tags WHERE conversation_id = $1) < $4 \
+                                 ON CONFLICT (conversation_id, tag_id) DO NOTHING",
+                            )
+                            .bind(&conv_id)
+                            .bind(tag.as_str())
+                            .bind(now)
+                            .bind(frontdesk_core::tags::MAX_TAGS_PER_CONVERSATION)
+                            .execute(&mut *tx)
+                            .await?
+                            .rows_affected()
+                        } else {
+                            sqlx::query("DELETE FROM conversation_tags WHERE conversation_id = $1 AND tag_id = $2")
+                                .bind(&conv_id)
+                                .bind(tag.as_str())
+                                .execute(&mut *tx)
+                                .await?
+                                .rows_affected()
+                        };
+                        if n == 0 && *on && row.tags.as_deref().is_none_or(|t| !t.contains(tag.as_str())) {
+                            return Err(StoreError::TooManyTags);
+                        }
+                        if n == 0 {
+                            changed = false;
+                        } else {
+                            let text = if *on {
+                                format!("{} added the tag “{name}”", by.name)
+                            } else {
+                                format!("{} removed the tag “{name}”", by.name)
+                            };
+                            push_system!(tx, stored, &conv_id, seq, public, &text, true, now);
+                            write_state!(tx, &conv_id, &before, seq, public, now);
                         }
                     }
                     WriteOp::Receipt {

@@ -1,6 +1,7 @@
 // The typed REST client for the dashboard (docs/api.md). Bodies and replies are the generated
 // wire types; every failure becomes an ApiError carrying the problem's stable `code` and `detail`.
 
+import type { AddTagRequest } from "../generated/AddTagRequest";
 import type { AgentSettingsRequest } from "../generated/AgentSettingsRequest";
 import type { AgentStatus } from "../generated/AgentStatus";
 import type { AgentView } from "../generated/AgentView";
@@ -9,8 +10,10 @@ import type { CannedResponse } from "../generated/CannedResponse";
 import type { Conversation } from "../generated/Conversation";
 import type { ConversationDetail } from "../generated/ConversationDetail";
 import type { ConversationPage } from "../generated/ConversationPage";
+import type { ConversationQuery } from "../generated/ConversationQuery";
 import type { CreateAgentRequest } from "../generated/CreateAgentRequest";
 import type { CreateCannedRequest } from "../generated/CreateCannedRequest";
+import type { CreateTagRequest } from "../generated/CreateTagRequest";
 import type { CreateWebsiteRequest } from "../generated/CreateWebsiteRequest";
 import type { InboxCounts } from "../generated/InboxCounts";
 import type { InviteRequest } from "../generated/InviteRequest";
@@ -26,9 +29,11 @@ import type { SetupResponse } from "../generated/SetupResponse";
 import type { SetupStatus } from "../generated/SetupStatus";
 import type { SiteRouting } from "../generated/SiteRouting";
 import type { StatusRequest } from "../generated/StatusRequest";
+import type { Tag } from "../generated/Tag";
 import type { TeamView } from "../generated/TeamView";
 import type { TransferRequest } from "../generated/TransferRequest";
 import type { UpdateCannedRequest } from "../generated/UpdateCannedRequest";
+import type { UpdateTagRequest } from "../generated/UpdateTagRequest";
 import type { WebsiteView } from "../generated/WebsiteView";
 import type { LiveVisitor } from "../generated/LiveVisitor";
 import type { ProactiveChatRequest } from "../generated/ProactiveChatRequest";
@@ -108,8 +113,9 @@ export const api = {
   deleteTeam: (id: string) => request<void>("DELETE", "/api/v1/teams/" + encodeURIComponent(id)),
   monitor: () => request<MonitorView>("GET", "/api/v1/monitor"),
   counts: () => request<InboxCounts>("GET", "/api/v1/inbox/counts"),
-  conversations: (tab: Tab, cursor: string | null, limit = 50) =>
-    request<ConversationPage>("GET", "/api/v1/conversations" + q({ tab, cursor, limit })),
+  /** `filter`: the inbox filter's part of the query (filters.ts). */
+  conversations: (tab: Tab, cursor: string | null, limit = 50, filter: ConversationQuery = {}) =>
+    request<ConversationPage>("GET", "/api/v1/conversations" + q({ ...filter, tab, cursor, limit })),
   conversation: (id: string) => request<ConversationDetail>("GET", conv(id)),
   messages: (id: string, afterSeq: number, limit = 200) =>
     request<MessagePage>("GET", conv(id) + "/messages" + q({ after_seq: afterSeq, limit })),
@@ -134,6 +140,13 @@ export const api = {
   updateCanned: (id: string, body: UpdateCannedRequest) =>
     request<CannedResponse>("PUT", "/api/v1/canned-responses/" + encodeURIComponent(id), body),
   deleteCanned: (id: string) => request<void>("DELETE", "/api/v1/canned-responses/" + encodeURIComponent(id)),
+  tags: () => request<Tag[]>("GET", "/api/v1/tags"),
+  createTag: (body: CreateTagRequest) => request<Tag>("POST", "/api/v1/tags", body),
+  updateTag: (id: string, body: UpdateTagRequest) => request<Tag>("PUT", "/api/v1/tags/" + encodeURIComponent(id), body),
+  deleteTag: (id: string) => request<void>("DELETE", "/api/v1/tags/" + encodeURIComponent(id)),
+  /** A tag of the list by id, or by name (created if the organization has none of that name). */
+  addTag: (id: string, body: AddTagRequest) => request<Conversation>("POST", conv(id) + "/tags", body),
+  removeTag: (id: string, tagId: string) => request<Conversation>("DELETE", conv(id) + "/tags/" + encodeURIComponent(tagId)),
 };
 
 /** Codes whose server detail says exactly what to fix ("password must be 8 to 128 characters"). */
@@ -147,6 +160,8 @@ const SPECIFIC = new Set([
   // "Ann already has 5 of 5 chats": the detail names who and how many.
   "agent_at_capacity",
   "invalid_settings",
+  "invalid_tag_name",
+  "invalid_filter",
 ]);
 
 /**

@@ -26,10 +26,12 @@ import type { TransferRequest } from "../generated/TransferRequest";
 import { errorText, isRetryable } from "../shared/errors";
 import { newClientId } from "../shared/ids";
 import { api, ApiError, problemText, type Tab } from "./api";
+import { filterQuery, filters, matchesFilters } from "./filters";
 import { contactLabel } from "./format";
 import { beep, notify } from "./notify";
 import { conversationIdOf, navigate, path } from "./router";
 import { AgentSocket } from "./socket";
+import { learnTags, retag, tagList } from "./tags";
 
 export const TABS: Tab[] = ["unassigned", "mine", "all", "resolved"];
 const TAB_KEY = "fd_tab";
@@ -263,6 +265,15 @@ export function selectTab(t: Tab) {
   void loadList(true);
 }
 
+/** A new filter (the URL's query changed) reloads the list, once started. */
+let shownFilter = JSON.stringify(filters.value);
+effect(() => {
+  const key = JSON.stringify(filters.value);
+  if (key === shownFilter) return;
+  shownFilter = key;
+  if (started) untracked(() => void loadList(true));
+});
+
 let listToken = 0;
 export async function loadList(reset: boolean) {
   const t = tab.value;
@@ -272,7 +283,7 @@ export async function loadList(reset: boolean) {
   listLoading.value = true;
   listError.value = null;
   try {
-    const page = await api.conversations(t, cursor, 50);
+    const page = await api.conversations(t, cursor, 50, filterQuery(filters.value));
     if (mine !== listToken) return;
     batch(() => {
       for (const c of page.items) {
@@ -305,7 +316,8 @@ export function upsert(c: Conversation) {
   const agentId = me.value ? me.value.id : null;
   const ids = listIds.value;
   const at = ids.indexOf(c.id);
-  const belongs = inTab(c, tab.value, agentId);
+  const belongs = inTab(c, tab.value, agentId) && matchesFilters(c, filters.value);
+  learnTags(c.tags);
   if (!belongs) {
     if (at >= 0) listIds.value = ids.filter((id) => id !== c.id);
   } else if (at < 0 || (prev && (c.last_message_at ?? 0) > (prev.last_message_at ?? 0))) {
@@ -676,6 +688,9 @@ function onFrame(f: ServerFrame) {
     case "error":
       onError(f.code, f.message, f.client_id);
       break;
+    case "tags":
+      onTagList(f.tags);
+      break;
     case "visitor_page":
       visitorPage.value = { contactId: f.contact_id, at: f.page.at };
       break;
@@ -711,6 +726,17 @@ function onMessage(m: Message) {
       void loadDetail(m.conversation_id);
     }
   }
+}
+
+/** The tag list changed: patch the conversations held (a rename or a delete sends none). */
+function onTagList(list: Conversation["tags"]) {
+  tagList.value = list;
+  batch(() => {
+    for (const c of Array.from(cache.values())) {
+      const patched = retag(c, list);
+      if (patched) upsert(patched);
+    }
+  });
 }
 
 function onConversation(c: Conversation) {

@@ -4,6 +4,7 @@ import type { ContactId } from "./ContactId";
 import type { ConversationId } from "./ConversationId";
 import type { ConversationStatus } from "./ConversationStatus";
 import type { Priority } from "./Priority";
+import type { Tag } from "./Tag";
 import type { TeamId } from "./TeamId";
 import type { WebsiteId } from "./WebsiteId";
 
@@ -46,4 +47,8 @@ missed: boolean,
 /**
  * When it joined its team's current queue; the wait is counted from here.
  */
-enqueued_at: number | null, };
+enqueued_at: number | null, 
+/**
+ * Its tags, by name. Agents only: nothing a visitor receives carries them.
+ */
+tags: Array<Tag>, };

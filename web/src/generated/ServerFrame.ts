@@ -11,6 +11,7 @@ import type { NoticeKind } from "./NoticeKind";
 import type { PageView } from "./PageView";
 import type { QueueStatus } from "./QueueStatus";
 import type { Side } from "./Side";
+import type { Tag } from "./Tag";
 import type { VisitorConversation } from "./VisitorConversation";
 
 /**
@@ -40,4 +41,4 @@ by_name: string | null,
 /**
  * The transfer reason, if one was given.
  */
-text: string | null, } | { "type": "agent_status", agent_id: AgentId, status: AgentStatus, } | { "type": "error", code: ErrorCode, message: string, client_id: string | null, } | { "type": "pong" } | { "type": "visitor_page", contact_id: ContactId, page: PageView, } | { "type": "open_widget", conversation_id: ConversationId, };
+text: string | null, } | { "type": "agent_status", agent_id: AgentId, status: AgentStatus, } | { "type": "error", code: ErrorCode, message: string, client_id: string | null, } | { "type": "pong" } | { "type": "visitor_page", contact_id: ContactId, page: PageView, } | { "type": "open_widget", conversation_id: ConversationId, } | { "type": "tags", tags: Array<Tag>, };

@@ -6,6 +6,7 @@ use super::setup::website_view;
 use crate::AppState;
 use crate::error::{ApiError, ApiResult};
 use axum::Json;
+use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
 use frontdesk_core::conversation::AgentRef;
@@ -40,18 +41,15 @@ pub async fn counts(
     Ok(Json(s.store.inbox_counts(&a.organization_id, &a.id).await?))
 }
 
-#[derive(Deserialize)]
-pub struct ListQuery {
-    tab: Option<String>,
-    cursor: Option<String>,
-    limit: Option<i64>,
-}
-
+/// The list of a tab, narrowed by the inbox filter (`InboxFilter`).
+/// Every parameter is checked: a malformed one is `invalid_filter`, an id of another
+/// organization matches nothing.
 pub async fn conversations(
     State(s): State<AppState>,
     CurrentAgent(a): CurrentAgent,
-    Query(q): Query<ListQuery>,
+    q: Result<Query<frontdesk_core::tags::ConversationQuery>, QueryRejection>,
 ) -> ApiResult<Json<ConversationPage>> {
+    let Query(q) = q.map_err(|e| ApiError::new(ErrorCode::InvalidFilter, e.body_text()))?;
     let tab = match q.tab.as_deref() {
         None => Tab::All,
         Some(t) => Tab::parse(t).ok_or_else(|| {
@@ -61,14 +59,17 @@ pub async fn conversations(
             )
         })?,
     };
+    let filter = frontdesk_core::tags::InboxFilter::parse(&q)?;
+    let limit = frontdesk_core::tags::page_limit(&q)?;
     let page = s
         .store
-        .conversations(
+        .conversations_filtered(
             &a.organization_id,
             &a.id,
             tab,
+            &filter,
             q.cursor.as_deref(),
-            q.limit.unwrap_or(50),
+            limit,
         )
         .await?;
     Ok(Json(page))

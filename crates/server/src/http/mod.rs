@@ -7,6 +7,7 @@ pub mod canned;
 pub mod health;
 pub mod pages;
 pub mod setup;
+pub mod tags;
 pub mod teams;
 pub mod transcript;
 pub mod visitors;

@@ -13,6 +13,7 @@ import type { Priority } from "../../generated/Priority";
 import { api, problemText, type Tab } from "../api";
 import { VisitorPanel } from "./VisitorPanel";
 import { clockTime, contactLabel, dateTime, initial, now, relativeTime, waitingTime } from "../format";
+import { activeKeys, filters } from "../filters";
 import { linkClick } from "../router";
 import {
   accessTo,
@@ -58,6 +59,8 @@ import {
 } from "../store";
 import { Rich, StatusBadge, Text, Tick, type TickState } from "../ui";
 import { useCannedPicker } from "./CannedPicker";
+import { FilterBar } from "./Filters";
+import { ConversationTags, RowTags } from "./Tags";
 
 const REPLY_BOX_ID = "reply-box";
 
@@ -243,6 +246,7 @@ function ConversationList() {
   return (
     <section class="list-col" aria-label="Conversation list">
       <Tabs />
+      <FilterBar />
       <div class="list" id="conv-list" role="tabpanel" ref={ref} onScroll={(e) => setScrollTop(e.currentTarget.scrollTop)}>
         <ul class="list-inner" style={{ height: ids.length * ROW + "px" }}>
           {ids.slice(start, end).map((id, k) => {
@@ -250,7 +254,9 @@ function ConversationList() {
             return c ? <Row key={id} c={c} top={(start + k) * ROW} selected={id === selected} /> : null;
           })}
         </ul>
-        {!ids.length && !listLoading.value && !listError.value && <p class="list-empty">No conversations here.</p>}
+        {!ids.length && !listLoading.value && !listError.value && (
+          <p class="list-empty">{activeKeys(filters.value).length ? "No conversations match the filters." : "No conversations here."}</p>
+        )}
         {listLoading.value && <p class="list-empty">Loading…</p>}
         {listError.value && (
           <p class="form-error" role="alert">
@@ -285,6 +291,7 @@ function Row({ c, top, selected }: { c: Conversation; top: number; selected: boo
         </span>
         <span class="row-line">
           <span class="row-site">{c.website_name}</span>
+          <RowTags tags={c.tags} />
           <RowBadges c={c} at={now.value} />
         </span>
         <span class="row-line">
@@ -484,6 +491,7 @@ function PaneHeader({ id, c, participants, access }: { id: string; c: Conversati
             {participants && participants.length > 0 && <Participants list={participants} />}
           </div>
         )}
+        {c && <ConversationTags c={c} />}
       </div>
       <div class="pane-actions">
         {c && <StatusBadge status={c.status} />}

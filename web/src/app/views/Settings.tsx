@@ -9,6 +9,7 @@ import { agents, me, showError } from "../store";
 import { ErrorNote, Snippet } from "../ui";
 import { CannedSection } from "./Canned";
 import { SiteRoutingPanel } from "./Routing";
+import { TagsSection } from "./Tags";
 import { Chips, PresenceDot, TeamsSection } from "./Teams";
 
 export function Settings() {
@@ -45,6 +46,7 @@ export function Settings() {
       </section>
       {isAdmin && <AddWebsite onAdded={(w) => setSites((s) => (s ? s.concat(w) : [w]))} />}
       <TeamsSection isAdmin={isAdmin} />
+      <TagsSection isAdmin={isAdmin} />
       <Agents isAdmin={isAdmin} />
       <CannedSection isAdmin={isAdmin} />
       {me.value?.role !== "agent" && <BansSection />}
