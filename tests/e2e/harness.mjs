@@ -241,6 +241,16 @@ export async function widgetSend(frame, text) {
   await frame.getByTestId("fd-send").click();
 }
 
+/** A visitor on the demo site who has sent one message; returns the widget frame. */
+export async function visitorSays(person, server, text) {
+  await person.page.goto(server.demoUrl);
+  const frame = await openWidget(person.page);
+  await widgetConnected(frame);
+  await widgetSend(frame, text);
+  await frame.locator('[data-testid="fd-message"][data-kind="visitor"]', { hasText: text }).waitFor();
+  return frame;
+}
+
 /** The count shown on a dashboard tab (null when it shows none). */
 export async function tabCount(page, tab) {
   const c = page.getByTestId("tab-" + tab).locator(".count");

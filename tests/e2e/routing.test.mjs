@@ -18,6 +18,7 @@ import {
   waitForCounts,
   widgetConnected,
   widgetSend,
+  visitorSays,
 } from "./harness.mjs";
 
 /** The dashboard's REST API, called with the page's own cookie and Origin. */
@@ -40,15 +41,6 @@ async function agentId(page, email) {
   return body.find((a) => a.email === email).id;
 }
 
-/** A visitor on the demo site who has sent one message; returns the widget frame. */
-async function visitorSays(person, server, text) {
-  await person.page.goto(server.demoUrl);
-  const frame = await openWidget(person.page);
-  await widgetConnected(frame);
-  await widgetSend(frame, text);
-  await frame.locator('[data-testid="fd-message"][data-kind="visitor"]', { hasText: text }).waitFor();
-  return frame;
-}
 
 describe("overflow to a backup team, set up in Settings", () => {
   let server;

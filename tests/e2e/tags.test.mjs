@@ -18,17 +18,9 @@ import {
   waitForCounts,
   widgetConnected,
   widgetSend,
+  visitorSays,
 } from "./harness.mjs";
 
-/** A visitor on the demo site who has sent one message; returns the widget frame. */
-async function visitorSays(person, server, text) {
-  await person.page.goto(server.demoUrl);
-  const frame = await openWidget(person.page);
-  await widgetConnected(frame);
-  await widgetSend(frame, text);
-  await frame.locator('[data-testid="fd-message"][data-kind="visitor"]', { hasText: text }).waitFor();
-  return frame;
-}
 
 describe("tags and inbox filters", () => {
   let server;

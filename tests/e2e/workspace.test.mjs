@@ -2,17 +2,8 @@
 
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { ALICE, BOB, eventually, launchBrowser, loginAgent, newPerson, openWidget, shot, startServer, widgetConnected, widgetSend } from "./harness.mjs";
+import { ALICE, BOB, eventually, launchBrowser, loginAgent, newPerson, openWidget, shot, startServer, widgetConnected, widgetSend, visitorSays } from "./harness.mjs";
 
-/** A visitor on the demo site who has sent one message; returns the widget frame. */
-async function visitorSays(person, server, text) {
-  await person.page.goto(server.demoUrl);
-  const frame = await openWidget(person.page);
-  await widgetConnected(frame);
-  await widgetSend(frame, text);
-  await frame.locator('[data-testid="fd-message"][data-kind="visitor"]', { hasText: text }).waitFor();
-  return frame;
-}
 
 describe("an agent may preview what a visitor types", () => {
   let server;
