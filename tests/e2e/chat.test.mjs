@@ -102,6 +102,9 @@ describe("chat between a visitor and an agent", () => {
     await eventually("the row's preview to show the message", async () => (await item.first().textContent()).includes("Hello from the visitor"));
     await shot(page, "dashboard-inbox-live");
 
+    // The agent is looking at the dashboard (reading needs a focused, visible page; the
+    // visitor's page had the focus a moment ago).
+    await page.bringToFront();
     await item.first().click();
     await page.waitForURL((u) => u.pathname === "/app/c/" + convId);
     const msg = page.locator('[data-testid="msg"][data-kind="visitor"]');
