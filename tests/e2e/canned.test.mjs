@@ -74,6 +74,8 @@ describe("canned responses", () => {
 
   it("lets an admin write a shared reply with variables in Settings", async () => {
     const page = alice.page;
+    // Keys and focus go to the page in front (a page behind has its frames throttled).
+    await page.bringToFront();
     await loginAgent(page, server, ALICE);
     await page.getByRole("link", { name: "Settings" }).click();
     await page.waitForURL((u) => u.pathname === "/app/settings");
@@ -143,6 +145,8 @@ describe("canned responses", () => {
     await widgetSend(frame, "Hi, is anyone there?");
 
     const page = alice.page;
+    // Keys and focus go to the page in front (a page behind has its frames throttled).
+    await page.bringToFront();
     await page.getByRole("link", { name: "Inbox" }).click();
     const item = page.getByTestId("conv-item");
     await waitForCount(item, 1, "the visitor's conversation");
@@ -213,6 +217,8 @@ describe("canned responses", () => {
 
   it("picks with the mouse and with Tab too, and leaves a /word without a match alone", async () => {
     const page = alice.page;
+    // Keys and focus go to the page in front (a page behind has its frames throttled).
+    await page.bringToFront();
     const box = page.getByTestId("composer");
     const picker = page.getByTestId("canned-picker");
     const options = picker.getByTestId("canned-option");

@@ -65,6 +65,8 @@ describe("overflow to a backup team, set up in Settings", () => {
 
   it("lets the admin create two teams, Sales backed up by Support", async () => {
     const page = alice.page;
+    // Keys and focus go to the page in front (a page behind has its frames throttled).
+    await page.bringToFront();
     await loginAgent(page, server, ALICE);
     await loginAgent(bob.page, server, BOB);
     const bobId = await agentId(page, BOB.email);
@@ -176,6 +178,8 @@ describe("a queued visitor sees their position fall", () => {
 
   it("queues two visitors in a manual team and shows each their place", async () => {
     const page = bob.page;
+    // Keys and focus go to the page in front (a page behind has its frames throttled).
+    await page.bringToFront();
     await loginAgent(page, server, BOB);
     const toggle = page.getByTestId("status-toggle");
     if ((await toggle.getAttribute("aria-checked")) !== "true") await toggle.click();
@@ -224,6 +228,8 @@ describe("a queued visitor sees their position fall", () => {
 
   it("moves the second visitor up when Bob takes the first chat, then takes theirs", async () => {
     const page = bob.page;
+    // Keys and focus go to the page in front (a page behind has its frames throttled).
+    await page.bringToFront();
     const f1 = first.page.frameLocator('iframe[title="Chat"]');
     const f2 = second.page.frameLocator('iframe[title="Chat"]');
     // Oldest first: the first visitor's chat is the one at the bottom of the newest-first list.
@@ -277,6 +283,8 @@ describe("a site that hides its chat outside its hours", () => {
     assert.equal(saved.status, 200, JSON.stringify(saved.body));
     const visitor = await newPerson(browser);
     const page = visitor.page;
+    // Keys and focus go to the page in front (a page behind has its frames throttled).
+    await page.bringToFront();
     const frames = [];
     page.on("request", (r) => /frame\.html/.test(r.url()) && frames.push(r.url()));
     await page.goto(server.demoUrl);

@@ -39,6 +39,8 @@ describe("tags and inbox filters", () => {
   it("tags a conversation inline, filters the inbox by the tag, and clears the filter", async () => {
     const bob = await newPerson(browser);
     const page = bob.page;
+    // Keys and focus go to the page in front (a page behind has its frames throttled).
+    await page.bringToFront();
     await loginAgent(page, server, BOB);
     const refundVisitor = await newPerson(browser);
     const otherVisitor = await newPerson(browser);

@@ -231,6 +231,8 @@ describe("keyboard shortcuts", () => {
     const alice = await newPerson(browser);
     await loginAgent(alice.page, server, ALICE);
     const page = alice.page;
+    // Keys and focus go to the page in front (a page behind has its frames throttled).
+    await page.bringToFront();
     const v1 = await newPerson(browser);
     await visitorSays(v1, server, "first visitor");
     const v2 = await newPerson(browser);
