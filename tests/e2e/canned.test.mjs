@@ -84,7 +84,11 @@ describe("canned responses", () => {
 
     await card.getByTestId("canned-new-shared").click();
     const form = card.getByTestId("canned-form");
-    // The shortcut field has the focus; a shortcut with a space is refused, in words.
+    // The shortcut field has the focus (once the form has rendered); a shortcut with a space
+    // is refused, in words.
+    await eventually("the shortcut field to have the focus", async () =>
+      page.evaluate(() => document.activeElement?.getAttribute("data-testid") === "canned-shortcut"),
+    );
     await page.keyboard.type("hello there");
     await form.getByTestId("canned-title").fill("Greeting");
     // The variable buttons insert at the caret.

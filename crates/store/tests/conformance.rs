@@ -12,29 +12,6 @@ use frontdesk_store::*;
 mod common;
 use common::*;
 
-macro_rules! conformance {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    let (store, _dir) = super::common::sqlite_store().await;
-                    super::$name(store).await;
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    let store = super::common::postgres_store().await;
-                    super::$name(store).await;
-                }
-            )*
-        }
-    };
-}
-
 conformance!(
     migrations_apply_and_database_answers,
     setup_happens_once,

@@ -14,29 +14,6 @@ use std::collections::BTreeSet;
 mod common;
 use common::*;
 
-macro_rules! conformance {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    let (store, _dir) = super::common::sqlite_store().await;
-                    super::$name(store).await;
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    let store = super::common::postgres_store().await;
-                    super::$name(store).await;
-                }
-            )*
-        }
-    };
-}
-
 conformance!(
     tag_names_are_unique_per_organization_whatever_the_case,
     tagging_is_a_conversation_change_with_a_note_the_visitor_never_sees,

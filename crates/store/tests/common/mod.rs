@@ -126,3 +126,29 @@ pub fn agent_send(
         text: MessageText::parse(text).unwrap(),
     }
 }
+
+/// Runs each listed storage test once per backend: `mod sqlite` in the main suite, `mod
+/// postgres` in the PostgreSQL suite (which needs `FRONTDESK_TEST_POSTGRES_URL`).
+#[macro_export]
+macro_rules! conformance {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let (store, _dir) = super::common::sqlite_store().await;
+                    super::$name(store).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let store = super::common::postgres_store().await;
+                    super::$name(store).await;
+                }
+            )*
+        }
+    };
+}
