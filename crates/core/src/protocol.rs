@@ -403,6 +403,13 @@ pub enum ServerFrame {
     Tags {
         tags: Vec<Tag>,
     },
+    /// Agents: a contact's profile changed (an agent edited it, or another contact,
+    /// `merged_from`, was merged into it). Held conversations of the contact take its name and
+    /// email from here; after a merge, the moved conversations follow as `conversation` frames.
+    Contact {
+        contact: crate::contacts::ContactProfile,
+        merged_from: Option<ContactId>,
+    },
 }
 
 /// An agent, as the dashboard sees them.
