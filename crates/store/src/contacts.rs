@@ -12,13 +12,11 @@
 //! again and its visitor token leads to the kept one. It changes no message and no `seq`:
 //! moving a conversation changes only whose it is.
 
-use crate::rows::{CONV_SELECT, ConvRow};
 use crate::{Db, Result, Store, StoreError, on_db};
 use frontdesk_core::contacts::*;
-use frontdesk_core::protocol::{Contact, Conversation};
+use frontdesk_core::protocol::Contact;
 use frontdesk_core::visitors::PAGE_TRAIL_MAX;
 use frontdesk_core::*;
-use std::collections::HashSet;
 
 #[derive(sqlx::FromRow)]
 struct ProfileRow {
@@ -118,8 +116,8 @@ impl MergeRow {
 pub struct MergeOutcome {
     /// The kept contact, with its conversations.
     pub detail: ContactDetail,
-    /// The conversations that moved to the kept contact, as agents see them now.
-    pub moved: Vec<Conversation>,
+    /// The conversations that moved to the kept contact.
+    pub moved: Vec<ConversationId>,
 }
 
 /// A value bound to a placeholder of a statement built at run time.
@@ -568,21 +566,7 @@ impl Store {
             .contact_detail(org, kept)
             .await?
             .ok_or(StoreError::NotFound)?;
-        let moved: HashSet<String> = moved.into_iter().collect();
-        let rows: Vec<ConvRow> = on_db!(&self.db, |p| {
-            sqlx::query_as(crate::sql!(
-                "{CONV_SELECT} WHERE c.contact_id = $1 AND c.organization_id = $2 ORDER BY c.updated_at DESC, c.id DESC"
-            ))
-            .bind(kept.as_str())
-            .bind(org.as_str())
-            .fetch_all(p)
-            .await?
-        });
-        let moved = rows
-            .into_iter()
-            .filter(|r| moved.contains(&r.id))
-            .map(ConvRow::into_conversation)
-            .collect();
+        let moved = moved.into_iter().map(ConversationId).collect();
         Ok(MergeOutcome { detail, moved })
     }
 
