@@ -77,7 +77,7 @@ async fn an_agent_edits_a_profile_and_open_dashboards_hear_it(backend: Backend) 
     let ten = tenant(&t, "a").await;
     let agent = Browser::login(&t.url, &ten.agent_email, PASSWORD).await;
     let admin = Browser::login(&t.url, &ten.admin_email, PASSWORD).await;
-    let (_, contact, conv) = visitor_says(&t, &ten.site_key, "Hello").await;
+    let (token, contact, conv) = visitor_says(&t, &ten.site_key, "Hello").await;
     let mut dashboard = Client::agent(&t, &admin).await;
 
     let got = patch(
@@ -138,6 +138,17 @@ async fn an_agent_edits_a_profile_and_open_dashboards_hear_it(backend: Backend) 
     // An empty patch changes nothing and answers the profile.
     let got = patch(&agent, &contact, json!({})).await;
     assert_eq!(ok(&got)["name"], "Ann Lee");
+
+    // What the visitor gives in the widget reaches open panels the same way.
+    let mut v = Client::visitor(&t, &token).await;
+    v.send(json!({"type": "set_contact", "name": null, "email": "ann@example.test"}))
+        .await;
+    dashboard
+        .expect(|f| {
+            matches!(f, ServerFrame::Contact { contact: c, .. }
+                if c.email.as_deref() == Some("ann@example.test") && c.name.as_deref() == Some("Ann Lee"))
+        })
+        .await;
 }
 
 async fn every_field_is_checked_with_a_typed_error(backend: Backend) {

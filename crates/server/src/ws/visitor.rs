@@ -331,6 +331,19 @@ impl Handler for Visitor {
                             conversation: c,
                         });
                     }
+                    // Open contact panels show what the visitor gave, as they show an agent's edit.
+                    if let Some(p) = self
+                        .state
+                        .store
+                        .contact_profile(&self.org, &self.contact)
+                        .await?
+                    {
+                        self.state.bus.publish(Event::Contact {
+                            org: self.org.clone(),
+                            contact: p,
+                            merged_from: None,
+                        });
+                    }
                 }
                 ClientFrame::Transcript { conversation_id } => {
                     self.owns(&conversation_id).await?;
