@@ -489,6 +489,8 @@ pub enum ContactFilterError {
     BadAttributeValue(String),
     #[error("at most {MAX_ATTRIBUTE_FILTERS} attr. conditions")]
     TooManyAttributes,
+    #[error("too many parameters")]
+    TooManyParameters,
     #[error("`cursor` is not one this list gave")]
     BadCursor,
     #[error("`limit` must be a whole number from 1 (more than 100 gives 100)")]
@@ -521,6 +523,10 @@ impl ContactFilter {
     /// `has_email`, `seen_after`, `seen_before`, `attr.KEY`, `cursor`, `limit`. An empty value
     /// means "not set"; an unknown or repeated parameter is refused.
     pub fn parse(pairs: &[(String, String)]) -> Result<Self, ContactFilterError> {
+        // Every parameter once at most: more pairs than that is a query this list never makes.
+        if pairs.len() > KNOWN.len() + MAX_ATTRIBUTE_FILTERS {
+            return Err(ContactFilterError::TooManyParameters);
+        }
         let mut f = Self::default();
         let mut seen: Vec<&str> = Vec::new();
         for (k, v) in pairs {
@@ -960,6 +966,14 @@ mod tests {
         assert_eq!(
             ContactFilter::parse(&many),
             Err(ContactFilterError::TooManyAttributes)
+        );
+        // Empty values count too: a query is bounded before any work.
+        let blank: Vec<(String, String)> = (0..1000)
+            .map(|i| (format!("attr.k{i}"), String::new()))
+            .collect();
+        assert_eq!(
+            ContactFilter::parse(&blank),
+            Err(ContactFilterError::TooManyParameters)
         );
     }
 

@@ -1,7 +1,7 @@
 // Contacts for the dashboard: the REST calls (docs/api.md, "Contacts") and `useContact`, one
 // contact's detail kept current by `contact` frames (store.ts) and by saves in this tab.
 
-import { useEffect, useState } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 import type { ContactDetail } from "../generated/ContactDetail";
 import type { ContactPage } from "../generated/ContactPage";
 import type { ContactProfile } from "../generated/ContactProfile";
@@ -51,6 +51,8 @@ export function useContact(id: string): ContactState {
   const [state, setState] = useState<ContactState>({ detail: null, error: null, mergedInto: null });
   const [reload, setReload] = useState(0);
   const change = contactChange.value;
+  // Only changes heard after this view opened: what it loads is newer than any before.
+  const before = useRef(contactChange.peek());
 
   useEffect(() => {
     let stale = false;
@@ -65,7 +67,7 @@ export function useContact(id: string): ContactState {
   }, [id, reload]);
 
   useEffect(() => {
-    if (!change) return;
+    if (!change || change === before.current) return;
     if (change.mergedFrom === id) {
       setState((s) => ({ ...s, mergedInto: change.contact.id }));
       return;
