@@ -109,8 +109,17 @@ pub enum ErrorCode {
     VisitorOffline,
     /// A tag name is empty, longer than 40 characters, or has control characters.
     InvalidTagName,
-    /// A query parameter of the inbox filter is malformed (`GET /api/v1/conversations`).
+    /// A query parameter of a list's filter is malformed (`GET /api/v1/conversations`,
+    /// `GET /api/v1/contacts`).
     InvalidFilter,
+    /// A contact's phone number is not digits with spaces, `-`, `(`, `)` and a leading `+`.
+    InvalidPhone,
+    /// A contact's company name is too long or has control characters.
+    InvalidCompany,
+    /// A custom attribute's key or value breaks a rule, or a contact would have too many.
+    InvalidAttribute,
+    /// Two contacts cannot be merged (a contact with itself).
+    InvalidMerge,
 }
 
 /// Text of a message, as typed: trimmed of surrounding blank space only, never rewritten or

@@ -9,6 +9,7 @@
 
 pub mod bans;
 pub mod canned;
+pub mod contacts;
 pub mod conversation;
 pub mod hours;
 pub mod ids;

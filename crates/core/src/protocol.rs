@@ -403,6 +403,14 @@ pub enum ServerFrame {
     Tags {
         tags: Vec<Tag>,
     },
+    /// Agents: a contact's profile changed (an agent edited it, or another contact,
+    /// `merged_from`, was merged into it). Held conversations of the contact, and after a merge
+    /// those of `merged_from` (which moved to it), take its id, name and email from here; a
+    /// merge changes nothing else about them, so they are not re-sent.
+    Contact {
+        contact: crate::contacts::ContactProfile,
+        merged_from: Option<ContactId>,
+    },
 }
 
 /// An agent, as the dashboard sees them.

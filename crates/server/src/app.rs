@@ -117,6 +117,12 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/visitors", get(http::visitors::live))
         .route("/visitors/{id}/chat", post(http::visitors::start_chat))
+        .route("/contacts", get(http::contacts::list))
+        .route(
+            "/contacts/{id}",
+            get(http::contacts::get).patch(http::contacts::update),
+        )
+        .route("/contacts/{id}/merge", post(http::contacts::merge))
         .route("/contacts/{id}/visit", get(http::visitors::details))
         .route("/tags", get(http::tags::list).post(http::tags::create))
         .route(

@@ -71,6 +71,12 @@ pub enum Event {
         org: OrganizationId,
         tags: Vec<frontdesk_core::tags::Tag>,
     },
+    /// A contact's profile changed, or `merged_from` was merged into it. Agents of `org` get it.
+    Contact {
+        org: OrganizationId,
+        contact: frontdesk_core::contacts::ContactProfile,
+        merged_from: Option<ContactId>,
+    },
 }
 
 pub trait Bus: Send + Sync + 'static {

@@ -42,7 +42,8 @@ impl ApiError {
             RateLimited => StatusCode::TOO_MANY_REQUESTS,
             Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             Internal => StatusCode::INTERNAL_SERVER_ERROR,
-            InvalidShortcut | InvalidTitle | UnknownVariable => StatusCode::UNPROCESSABLE_ENTITY,
+            InvalidShortcut | InvalidTitle | UnknownVariable | InvalidPhone | InvalidCompany
+            | InvalidAttribute | InvalidMerge => StatusCode::UNPROCESSABLE_ENTITY,
             LimitReached => StatusCode::CONFLICT,
         }
     }
@@ -100,6 +101,7 @@ impl From<StoreError> for ApiError {
                     frontdesk_core::tags::MAX_TAGS_PER_CONVERSATION
                 ),
             ),
+            StoreError::Contact(e) => Self::from(e),
         }
     }
 }
@@ -113,6 +115,18 @@ impl From<frontdesk_core::tags::BadTagName> for ApiError {
 impl From<frontdesk_core::tags::FilterError> for ApiError {
     fn from(e: frontdesk_core::tags::FilterError) -> Self {
         Self::new(ErrorCode::InvalidFilter, e.to_string())
+    }
+}
+
+impl From<frontdesk_core::contacts::ContactError> for ApiError {
+    fn from(e: frontdesk_core::contacts::ContactError) -> Self {
+        Self::new(e.code(), e.to_string())
+    }
+}
+
+impl From<frontdesk_core::contacts::ContactFilterError> for ApiError {
+    fn from(e: frontdesk_core::contacts::ContactFilterError) -> Self {
+        Self::new(e.code(), e.to_string())
     }
 }
 

@@ -311,6 +311,19 @@ impl Hub {
             Event::Tags { org, tags } => {
                 self.to_agents(org, &[frame(&ServerFrame::Tags { tags: tags.clone() })]);
             }
+            Event::Contact {
+                org,
+                contact,
+                merged_from,
+            } => {
+                self.to_agents(
+                    org,
+                    &[frame(&ServerFrame::Contact {
+                        contact: contact.clone(),
+                        merged_from: merged_from.clone(),
+                    })],
+                );
+            }
         }
     }
 

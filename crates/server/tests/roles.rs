@@ -936,3 +936,59 @@ async fn a_transfer_to_another_organizations_agent_is_not_found() {
     assert_eq!(d["participants"], json!([]));
     o.t.stop().await;
 }
+
+// ---- contacts ----
+
+/// The contact behind a conversation.
+async fn contact_of(b: &Browser, conv: &str) -> String {
+    conversation(b, conv).await["conversation"]["contact_id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_role_sees_and_edits_contacts() {
+    let o = org().await;
+    let conv = chat(&o, "Hi").await;
+    let contact = contact_of(&o.agent, &conv).await;
+    for (b, name) in [
+        (&o.agent, "By agent"),
+        (&o.sup, "By sup"),
+        (&o.admin, "By admin"),
+    ] {
+        let got = call(
+            b,
+            "PATCH",
+            &format!("/contacts/{contact}"),
+            Some(json!({"name": name})),
+        )
+        .await;
+        assert_eq!(ok(&got)["name"], name);
+        let got = get(b, &format!("/contacts/{contact}")).await;
+        assert_eq!(ok(&got)["contact"]["name"], name);
+        let got = get(b, "/contacts").await;
+        assert_eq!(ok(&got)["items"][0]["id"], contact);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_role_merges_contacts() {
+    let o = org().await;
+    for b in [&o.agent, &o.sup, &o.admin] {
+        let kept = contact_of(b, &chat(&o, "One").await).await;
+        let other = contact_of(b, &chat(&o, "Two").await).await;
+        let got = post(
+            b,
+            &format!("/contacts/{kept}/merge"),
+            json!({"other_id": other}),
+        )
+        .await;
+        assert_eq!(ok(&got)["contact"]["conversation_count"], 2);
+        problem(
+            get(b, &format!("/contacts/{other}")).await,
+            404,
+            "not_found",
+        );
+    }
+}

@@ -18,6 +18,7 @@
 
 mod bans;
 mod canned;
+mod contacts;
 mod mentions;
 mod queries;
 mod rows;
@@ -28,6 +29,7 @@ mod writer;
 
 pub use bans::*;
 pub use canned::*;
+pub use contacts::MergeOutcome;
 pub use queries::*;
 pub use teams::*;
 pub use visits::NewPageView;
@@ -67,6 +69,9 @@ pub enum StoreError {
     /// The organization, or the conversation, already has as many tags as allowed.
     #[error("too many tags")]
     TooManyTags,
+    /// A contact change breaks a rule only the stored contact can tell (too many attributes).
+    #[error(transparent)]
+    Contact(#[from] frontdesk_core::contacts::ContactError),
 }
 
 impl From<sqlx::Error> for StoreError {

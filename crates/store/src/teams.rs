@@ -478,34 +478,40 @@ impl Store {
         Ok(())
     }
 
-    /// Merges attributes into a contact's (a value of `""` removes the key).
+    /// Merges text attributes into a contact's (a value of `""` removes the key); the
+    /// contact's other attributes, of any type, stay.
     pub async fn merge_contact_attributes(
         &self,
         id: &ContactId,
         attributes: &BTreeMap<String, String>,
     ) -> Result<()> {
+        use frontdesk_core::contacts::{AttributeValue, read_attributes, write_attributes};
         if attributes.is_empty() {
             return Ok(());
         }
         on_db!(&self.db, |p| {
             let mut tx = p.begin().await?;
+            // Written first: it locks the row, and on SQLite takes the write lock before the read.
+            sqlx::query("UPDATE contacts SET attributes = attributes WHERE id = $1")
+                .bind(id.as_str())
+                .execute(&mut *tx)
+                .await?;
             let (current,): (String,) =
                 sqlx::query_as("SELECT attributes FROM contacts WHERE id = $1")
                     .bind(id.as_str())
                     .fetch_one(&mut *tx)
                     .await?;
-            let mut map: BTreeMap<String, String> =
-                serde_json::from_str(&current).unwrap_or_default();
+            let mut map = read_attributes(&current);
             for (k, v) in attributes {
                 if v.is_empty() {
                     map.remove(k);
                 } else {
-                    map.insert(k.clone(), v.clone());
+                    map.insert(k.clone(), AttributeValue::Text(v.clone()));
                 }
             }
             sqlx::query("UPDATE contacts SET attributes = $2 WHERE id = $1")
                 .bind(id.as_str())
-                .bind(serde_json::to_string(&map).unwrap_or_else(|_| "{}".into()))
+                .bind(write_attributes(&map))
                 .execute(&mut *tx)
                 .await?;
             tx.commit().await?;

@@ -591,8 +591,10 @@ fn place(
     let settings: SiteRouting = routing
         .and_then(|r| serde_json::from_str(r).ok())
         .unwrap_or_default();
-    let attributes: std::collections::BTreeMap<String, String> =
-        serde_json::from_str(attributes).unwrap_or_default();
+    // Rules compare text: a number or boolean attribute reads as `42` or `true`.
+    let attributes = frontdesk_core::contacts::attributes_as_text(
+        &frontdesk_core::contacts::read_attributes(attributes),
+    );
     let facts = VisitorFacts {
         url,
         department: attributes.get("department").cloned(),
@@ -647,9 +649,10 @@ async fn run_batch(db: &Db, ops: &[&WriteOp]) -> Result<Vec<Result<WriteOutcome>
                         ..
                     } => {
                         // Locking the contact row serializes a visitor's first sends, so two
-                        // tabs cannot start two conversations.
+                        // tabs cannot start two conversations. A contact merged into another
+                        // starts none: its conversations moved, and so will its visitor.
                         let locked = sqlx::query(
-                            "UPDATE contacts SET last_seen_at = $2 WHERE id = $1 AND organization_id = $3",
+                            "UPDATE contacts SET last_seen_at = $2 WHERE id = $1 AND organization_id = $3 AND merged_into IS NULL",
                         )
                         .bind(contact_id.as_str())
                         .bind(now)

@@ -162,6 +162,10 @@ const SPECIFIC = new Set([
   "invalid_settings",
   "invalid_tag_name",
   "invalid_filter",
+  "invalid_phone",
+  "invalid_company",
+  "invalid_attribute",
+  "invalid_merge",
 ]);
 
 /**

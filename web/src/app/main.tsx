@@ -3,6 +3,7 @@ import { Mentions } from "./views/Mentions";
 import { render } from "preact";
 import { useEffect } from "preact/hooks";
 import { navigate, path } from "./router";
+import { Contacts } from "./views/Contacts";
 import { Inbox } from "./views/Inbox";
 import { Login } from "./views/Login";
 import { Monitor } from "./views/Monitor";
@@ -45,6 +46,13 @@ function App() {
     return (
       <Shell>
         <Visitors />
+      </Shell>
+    );
+  }
+  if (p === "/app/contacts" || p.startsWith("/app/contacts/")) {
+    return (
+      <Shell>
+        <Contacts />
       </Shell>
     );
   }

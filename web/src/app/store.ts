@@ -15,6 +15,7 @@
 
 import { batch, computed, effect, signal, untracked } from "@preact/signals";
 import type { AgentView } from "../generated/AgentView";
+import type { ContactProfile } from "../generated/ContactProfile";
 import type { Conversation } from "../generated/Conversation";
 import type { ConversationDetail } from "../generated/ConversationDetail";
 import type { InboxCounts } from "../generated/InboxCounts";
@@ -76,6 +77,8 @@ export type Thread = {
 };
 export const thread = signal<Thread | null>(null);
 export const detail = signal<ConversationDetail | null>(null);
+/** The latest change of a contact's profile (`contact` frame, or a save here); contact views follow it. */
+export const contactChange = signal<{ contact: ContactProfile; mergedFrom: string | null } | null>(null);
 /** The latest page change of any visitor (the visitor panel refetches when it is theirs). */
 export const visitorPage = signal<{ contactId: string; at: number } | null>(null);
 export const visitorTyping = signal<{ conversationId: string; name: string | null; preview: string | null } | null>(null);
@@ -694,6 +697,9 @@ function onFrame(f: ServerFrame) {
     case "visitor_page":
       visitorPage.value = { contactId: f.contact_id, at: f.page.at };
       break;
+    case "contact":
+      contactChanged(f.contact, f.merged_from);
+      break;
     case "open_widget":
     case "visitor_conversation":
     case "presence":
@@ -735,6 +741,27 @@ function onTagList(list: Conversation["tags"]) {
     for (const c of Array.from(cache.values())) {
       const patched = retag(c, list);
       if (patched) upsert(patched);
+    }
+  });
+}
+
+/**
+ * A contact's profile changed, or `mergedFrom` was merged into it: held conversations of either
+ * take its id, name and email (a merge sends no `conversation` frames), and so does the open one.
+ */
+export function contactChanged(p: ContactProfile, mergedFrom: string | null) {
+  const ours = (id: string) => id === p.id || id === mergedFrom;
+  batch(() => {
+    contactChange.value = { contact: p, mergedFrom };
+    for (const c of Array.from(cache.values())) {
+      if (ours(c.contact_id) && (c.contact_id !== p.id || c.contact_name !== p.name || c.contact_email !== p.email)) {
+        upsert({ ...c, contact_id: p.id, contact_name: p.name, contact_email: p.email });
+      }
+    }
+    const d = detail.value;
+    if (d && ours(d.contact.id)) {
+      if (d.contact.id !== p.id) void loadDetail(d.conversation.id);
+      else detail.value = { ...d, contact: { ...d.contact, name: p.name, email: p.email } };
     }
   });
 }

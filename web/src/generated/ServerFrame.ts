@@ -3,6 +3,7 @@ import type { AgentId } from "./AgentId";
 import type { AgentStatus } from "./AgentStatus";
 import type { AgentView } from "./AgentView";
 import type { ContactId } from "./ContactId";
+import type { ContactProfile } from "./ContactProfile";
 import type { Conversation } from "./Conversation";
 import type { ConversationId } from "./ConversationId";
 import type { ErrorCode } from "./ErrorCode";
@@ -41,4 +42,4 @@ by_name: string | null,
 /**
  * The transfer reason, if one was given.
  */
-text: string | null, } | { "type": "agent_status", agent_id: AgentId, status: AgentStatus, } | { "type": "error", code: ErrorCode, message: string, client_id: string | null, } | { "type": "pong" } | { "type": "visitor_page", contact_id: ContactId, page: PageView, } | { "type": "open_widget", conversation_id: ConversationId, } | { "type": "tags", tags: Array<Tag>, };
+text: string | null, } | { "type": "agent_status", agent_id: AgentId, status: AgentStatus, } | { "type": "error", code: ErrorCode, message: string, client_id: string | null, } | { "type": "pong" } | { "type": "visitor_page", contact_id: ContactId, page: PageView, } | { "type": "open_widget", conversation_id: ConversationId, } | { "type": "tags", tags: Array<Tag>, } | { "type": "contact", contact: ContactProfile, merged_from: ContactId | null, };

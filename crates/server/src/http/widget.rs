@@ -90,8 +90,13 @@ pub async fn session(
     let ctx = visit_context(&req.context, ua);
     let now = now_ms();
     // A token that is missing, forged, expired, or for another site starts a new visitor.
+    // One of a contact merged into another resumes as that one (and gets its token).
     let returning = match req.token.as_deref().map(|t| s.tokens.verify(t, now)) {
-        Some(Ok(claims)) if claims.website_id == site.id => Some(claims.contact_id),
+        Some(Ok(claims)) if claims.website_id == site.id => s
+            .store
+            .visitor_contact(&claims.contact_id, &site.id)
+            .await?
+            .map(|(_, c)| c.id),
         _ => None,
     };
     let contact = match returning {

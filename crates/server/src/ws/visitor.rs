@@ -68,8 +68,13 @@ async fn serve(s: AppState, mut socket: WebSocket, ip: std::net::IpAddr) {
             return;
         }
     };
-    let (org, contact) = match s.store.contact_in_org(&claims.contact_id).await {
-        Ok(Some((org, c))) if c.website_id == claims.website_id => (org, c),
+    // The token's contact, or the contact it was merged into since.
+    let (org, contact) = match s
+        .store
+        .visitor_contact(&claims.contact_id, &claims.website_id)
+        .await
+    {
+        Ok(Some((org, c))) => (org, c),
         Ok(_) => {
             let e = ApiError::new(
                 ErrorCode::InvalidVisitorToken,
@@ -133,7 +138,8 @@ async fn serve(s: AppState, mut socket: WebSocket, ip: std::net::IpAddr) {
         let mut v = Visitor {
             state: s.clone(),
             org,
-            website: contact.website_id.clone(),
+            // The site the widget is on (a merged contact may have come from another).
+            website: claims.website_id.clone(),
             contact: contact.id.clone(),
             mine: latest.into_iter().map(|c| c.id).collect(),
             last_typing: None,
@@ -323,6 +329,19 @@ impl Handler for Visitor {
                             org: self.org.clone(),
                             contact: self.contact.clone(),
                             conversation: c,
+                        });
+                    }
+                    // Open contact panels show what the visitor gave, as they show an agent's edit.
+                    if let Some(p) = self
+                        .state
+                        .store
+                        .contact_profile(&self.org, &self.contact)
+                        .await?
+                    {
+                        self.state.bus.publish(Event::Contact {
+                            org: self.org.clone(),
+                            contact: p,
+                            merged_from: None,
                         });
                     }
                 }

@@ -2,7 +2,7 @@
 // invite dialogs), the contact panel, and the notices ("Ann transferred a conversation to you").
 import { BanDialog, TranscriptButton } from "./Ban";
 import { EmojiButton } from "./Emoji";
-import type { ComponentChild, ComponentChildren } from "preact";
+import type { ComponentChildren } from "preact";
 import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
 import type { AgentView } from "../../generated/AgentView";
 import type { Conversation } from "../../generated/Conversation";
@@ -12,6 +12,7 @@ import type { Presence } from "../../generated/Presence";
 import type { Priority } from "../../generated/Priority";
 import { api, problemText, type Tab } from "../api";
 import { VisitorPanel } from "./VisitorPanel";
+import { ContactSidebar } from "./ContactProfile";
 import { clockTime, contactLabel, dateTime, initial, now, relativeTime, waitingTime } from "../format";
 import { activeKeys, filters } from "../filters";
 import { linkClick } from "../router";
@@ -1107,30 +1108,9 @@ function ContactPanel() {
     );
   }
   const k = d.contact;
-  const rows: [string, ComponentChild][] = [
-    ["Email", k.email ? <a href={"mailto:" + k.email}>{k.email}</a> : null],
-    ["First seen", dateTime(k.created_at)],
-    ["Last seen", dateTime(k.last_seen_at)],
-  ];
   return (
     <aside class="contact" aria-label="Contact" data-testid="contact-panel">
-      <div class="contact-head">
-        <span class="avatar" aria-hidden="true">
-          {(Array.from(k.name || "V")[0] || "V").toUpperCase()}
-        </span>
-        <div>
-          <h2>{contactLabel(k.name, k.id)}</h2>
-          <p class="muted small">{d.conversation.website_name}</p>
-        </div>
-      </div>
-      <dl class="facts">
-        {rows.map(([label, value]) => (
-          <div key={label} class="fact">
-            <dt>{label}</dt>
-            <dd>{value ?? <span class="muted">—</span>}</dd>
-          </div>
-        ))}
-      </dl>
+      <ContactSidebar key={k.id} contactId={k.id} conversationId={d.conversation.id} />
       {k.email && <TranscriptButton conversationId={d.conversation.id} email={k.email} />}
       <VisitorPanel contactId={k.id} />
     </aside>

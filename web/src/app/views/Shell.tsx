@@ -9,12 +9,13 @@ import { askPermission, permission } from "../notify";
 import { linkClick, navigate, path } from "../router";
 import { logout, me, setStatus, socket, startInbox, toast } from "../store";
 
-type Section = "inbox" | "mentions" | "monitor" | "settings" | "visitors";
+type Section = "inbox" | "contacts" | "mentions" | "monitor" | "settings" | "visitors";
 function sectionOf(p: string): Section {
   if (p.startsWith("/app/settings")) return "settings";
   if (p.startsWith("/app/mentions")) return "mentions";
   if (p.startsWith("/app/monitor")) return "monitor";
   if (p.startsWith("/app/visitors")) return "visitors";
+  if (p.startsWith("/app/contacts")) return "contacts";
   return "inbox";
 }
 
@@ -73,6 +74,9 @@ export function Shell({ children }: { children: ComponentChildren }) {
           </a>
           <a href="/app/visitors" aria-current={current("visitors")} onClick={(e) => linkClick(e, "/app/visitors")} data-testid="nav-visitors">
             Visitors
+          </a>
+          <a href="/app/contacts" aria-current={current("contacts")} onClick={(e) => linkClick(e, "/app/contacts")} data-testid="nav-contacts">
+            Contacts
           </a>
           <a href="/app/mentions" aria-current={current("mentions")} onClick={(e) => linkClick(e, "/app/mentions")} data-testid="nav-mentions">
             Mentions
