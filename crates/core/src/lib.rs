@@ -10,6 +10,7 @@
 pub mod bans;
 pub mod canned;
 pub mod conversation;
+pub mod files;
 pub mod hours;
 pub mod ids;
 pub mod input;

@@ -44,6 +44,8 @@ impl ApiError {
             Internal => StatusCode::INTERNAL_SERVER_ERROR,
             InvalidShortcut | InvalidTitle | UnknownVariable => StatusCode::UNPROCESSABLE_ENTITY,
             LimitReached => StatusCode::CONFLICT,
+            FileTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            FileTypeNotAllowed => StatusCode::UNSUPPORTED_MEDIA_TYPE,
         }
     }
 

@@ -163,6 +163,7 @@ impl From<MessageRow> for Message {
             author_name: r.author_name,
             text: r.body,
             created_at: r.created_at,
+            attachments: Vec::new(),
         }
     }
 }

@@ -50,6 +50,7 @@ macro_rules! insert_message {
             author_name: $author_name.map(|s: &str| s.to_string()),
             text: $body.to_string(),
             created_at: $now,
+            attachments: Vec::new(),
         }
     }};
 }

@@ -504,7 +504,7 @@ export function sendMessage(text: string, note: boolean) {
 }
 
 function transmit(o: Outgoing) {
-  socket.send({ type: "send", client_id: o.client_id, conversation_id: o.conversation_id, text: o.text, note: o.note });
+  socket.send({ type: "send", client_id: o.client_id, conversation_id: o.conversation_id, text: o.text, note: o.note, attachments: [] });
 }
 
 function patchOutgoing(clientId: string, patch: Partial<Outgoing>) {

@@ -656,7 +656,7 @@ function submit(): boolean {
 }
 
 function frameFor(o: Outgoing): string {
-  const f: ClientFrame = { type: "send", client_id: o.client_id, conversation_id: convId, text: o.text, note: false };
+  const f: ClientFrame = { type: "send", client_id: o.client_id, conversation_id: convId, text: o.text, note: false, attachments: [] };
   return JSON.stringify(f);
 }
 

@@ -120,6 +120,7 @@ async fn serve(s: AppState, mut socket: WebSocket, ip: std::net::IpAddr) {
         agent: None,
         agents_online: s.hub.agents_online(&org),
         heartbeat_ms: s.config.heartbeat_secs * 1000,
+        max_upload_bytes: frontdesk_core::files::DEFAULT_MAX_UPLOAD_BYTES,
     };
     let queued = latest
         .as_ref()
@@ -215,6 +216,7 @@ impl Handler for Visitor {
                     conversation_id,
                     text,
                     note,
+                    attachments: _,
                 } => {
                     let r = if note {
                         Err(ApiError::forbidden("visitors cannot write notes"))
