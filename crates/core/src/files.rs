@@ -133,9 +133,7 @@ impl FileKind {
             Self::Webp => "image/webp",
             Self::Pdf => "application/pdf",
             Self::Zip => "application/zip",
-            Self::Docx => {
-                "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-            }
+            Self::Docx => "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
             Self::Xlsx => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
             Self::Pptx => {
                 "application/vnd.openxmlformats-officedocument.presentationml.presentation"
@@ -408,16 +406,25 @@ mod tests {
     #[test]
     fn kinds_are_told_by_their_bytes() {
         assert_eq!(sniff(PNG, "x"), Ok(FileKind::Png));
-        assert_eq!(sniff(b"\xff\xd8\xff\xe0\0\x10JFIF", "a.png"), Ok(FileKind::Jpeg));
+        assert_eq!(
+            sniff(b"\xff\xd8\xff\xe0\0\x10JFIF", "a.png"),
+            Ok(FileKind::Jpeg)
+        );
         assert_eq!(sniff(b"GIF89a\x01\0", ""), Ok(FileKind::Gif));
         assert_eq!(sniff(b"RIFF\x24\0\0\0WEBPVP8 ", ""), Ok(FileKind::Webp));
         assert_eq!(sniff(b"%PDF-1.7\n", "x.txt"), Ok(FileKind::Pdf));
         assert_eq!(sniff(b"PK\x03\x04\x14\0", "a.zip"), Ok(FileKind::Zip));
-        assert_eq!(sniff(b"PK\x03\x04\x14\0", "Report.DOCX"), Ok(FileKind::Docx));
+        assert_eq!(
+            sniff(b"PK\x03\x04\x14\0", "Report.DOCX"),
+            Ok(FileKind::Docx)
+        );
         assert_eq!(sniff(b"PK\x03\x04\x14\0", "a.xlsx"), Ok(FileKind::Xlsx));
         assert_eq!(sniff(b"PK\x03\x04\x14\0", "a.pptx"), Ok(FileKind::Pptx));
         assert_eq!(sniff(b"PK\x03\x04\x14\0", "a.exe"), Ok(FileKind::Zip));
-        assert_eq!(sniff("Grüße,\r\n\ttab\x1b[0m".as_bytes(), ""), Ok(FileKind::Text));
+        assert_eq!(
+            sniff("Grüße,\r\n\ttab\x1b[0m".as_bytes(), ""),
+            Ok(FileKind::Text)
+        );
     }
 
     #[test]
@@ -470,8 +477,13 @@ mod tests {
         assert_eq!(FileKind::from_content_type("image/svg+xml"), None);
         assert!(Attachment::new(AttachmentId::new(1), "a.png".into(), "image/png".into(), 1).image);
         assert!(
-            !Attachment::new(AttachmentId::new(1), "a.pdf".into(), "application/pdf".into(), 1)
-                .image
+            !Attachment::new(
+                AttachmentId::new(1),
+                "a.pdf".into(),
+                "application/pdf".into(),
+                1
+            )
+            .image
         );
     }
 

@@ -102,6 +102,13 @@ impl From<StoreError> for ApiError {
                     frontdesk_core::tags::MAX_TAGS_PER_CONVERSATION
                 ),
             ),
+            StoreError::TooManyFiles => Self::new(
+                ErrorCode::LimitReached,
+                format!(
+                    "at most {} files uploaded in an hour may wait to be sent; send them first",
+                    frontdesk_store::MAX_UNSENT_FILES
+                ),
+            ),
         }
     }
 }

@@ -16,6 +16,7 @@
 //! The SQL is written once with `$1…$N` placeholders, which both databases accept, and the
 //! [`on_db!`] macro runs the same body on either pool.
 
+mod attachments;
 mod bans;
 mod canned;
 mod mentions;
@@ -26,6 +27,7 @@ mod teams;
 mod visits;
 mod writer;
 
+pub use attachments::*;
 pub use bans::*;
 pub use canned::*;
 pub use queries::*;
@@ -67,6 +69,9 @@ pub enum StoreError {
     /// The organization, or the conversation, already has as many tags as allowed.
     #[error("too many tags")]
     TooManyTags,
+    /// The uploader already has as many unsent files as allowed.
+    #[error("too many files waiting to be sent")]
+    TooManyFiles,
 }
 
 impl From<sqlx::Error> for StoreError {

@@ -155,6 +155,7 @@ pub async fn agent_send(
             },
             author: Some(agent_ref(a)),
             text,
+            attachments: Vec::new(),
         })
         .await?;
     let stored = out

@@ -196,6 +196,7 @@ impl Visitor {
                 kind: MessageKind::Visitor,
                 author: None,
                 text,
+                attachments: Vec::new(),
             })
             .await?;
         self.mine.insert(out.conversation.id.clone());
