@@ -296,10 +296,17 @@ fn invisible(c: char) -> bool {
 /// agrees with `kind` (one is added when it does not). Never empty: `file.ext` at worst.
 pub fn safe_name(raw: &str, kind: FileKind) -> String {
     let last = raw.rsplit(['/', '\\']).next().unwrap_or("");
+    // Bounded work on hostile input: the start and the end (where the extension is) of a
+    // name far longer than any kept one.
+    const KEEP: usize = 8 * MAX_FILE_NAME_CHARS;
+    let n = last.chars().count();
+    let chars = last
+        .chars()
+        .take(KEEP)
+        .chain(last.chars().skip(n.saturating_sub(KEEP).max(KEEP)));
     let mut name = String::with_capacity(last.len().min(4 * MAX_FILE_NAME_CHARS));
     let mut blank = false;
-    // Bounded work on hostile input: far more than any kept name needs.
-    for c in last.chars().take(16 * MAX_FILE_NAME_CHARS) {
+    for c in chars {
         if c.is_whitespace() {
             blank = true;
             continue;
@@ -384,7 +391,7 @@ pub fn human_size(bytes: u64) -> String {
     const MB: u64 = 1024 * 1024;
     if bytes >= MB {
         let tenths = (bytes * 10 + MB / 2) / MB;
-        if tenths % 10 == 0 {
+        if tenths.is_multiple_of(10) {
             format!("{} MB", tenths / 10)
         } else {
             format!("{}.{} MB", tenths / 10, tenths % 10)
@@ -534,6 +541,8 @@ mod tests {
 
     #[test]
     fn long_names_are_cut_keeping_the_extension() {
+        let n = safe_name(&format!("{}.jpeg", "x".repeat(100_000)), FileKind::Jpeg);
+        assert!(n.ends_with("x.jpeg"), "{n}");
         let n = safe_name(&format!("{}.pdf", "x".repeat(10_000)), FileKind::Pdf);
         assert_eq!(n.chars().count(), MAX_FILE_NAME_CHARS);
         assert!(n.ends_with("x.pdf"));

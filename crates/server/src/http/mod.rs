@@ -4,6 +4,7 @@ pub mod api;
 pub mod auth;
 pub mod bans;
 pub mod canned;
+pub mod files;
 pub mod health;
 pub mod pages;
 pub mod setup;
