@@ -120,6 +120,11 @@ pub enum ErrorCode {
     InvalidAttribute,
     /// Two contacts cannot be merged (a contact with itself).
     InvalidMerge,
+    /// An uploaded file is larger than `max_upload_bytes`.
+    FileTooLarge,
+    /// An uploaded file is empty, markup (HTML, SVG, XML), or of a kind not accepted
+    /// (`crates/core/src/files.rs`).
+    FileTypeNotAllowed,
 }
 
 /// Text of a message, as typed: trimmed of surrounding blank space only, never rewritten or
@@ -137,6 +142,14 @@ impl MessageText {
             return Err(InputError::MessageTooLong);
         }
         Ok(Self(t.to_owned()))
+    }
+    /// Like [`MessageText::parse`], but a message that carries files may have no text (an
+    /// image on its own): blank text is then stored as empty.
+    pub fn parse_with_files(raw: &str, has_files: bool) -> Result<Self, InputError> {
+        match Self::parse(raw) {
+            Err(InputError::MessageEmpty) if has_files => Ok(Self(String::new())),
+            r => r,
+        }
     }
     pub fn as_str(&self) -> &str {
         &self.0
@@ -310,6 +323,22 @@ mod tests {
         assert!(MessageText::parse(&"é".repeat(MAX_MESSAGE_CHARS)).is_ok());
         assert_eq!(
             MessageText::parse(&"a".repeat(MAX_MESSAGE_CHARS + 1)),
+            Err(InputError::MessageTooLong)
+        );
+    }
+
+    #[test]
+    fn a_message_with_files_may_have_no_text() {
+        assert_eq!(
+            MessageText::parse_with_files("  ", true).unwrap().as_str(),
+            ""
+        );
+        assert_eq!(
+            MessageText::parse_with_files("  ", false),
+            Err(InputError::MessageEmpty)
+        );
+        assert_eq!(
+            MessageText::parse_with_files(&"a".repeat(MAX_MESSAGE_CHARS + 1), true),
             Err(InputError::MessageTooLong)
         );
     }

@@ -11,6 +11,7 @@ pub mod bans;
 pub mod canned;
 pub mod contacts;
 pub mod conversation;
+pub mod files;
 pub mod hours;
 pub mod ids;
 pub mod input;

@@ -6,6 +6,7 @@
 
 use crate::Millis;
 use crate::conversation::ConversationStatus;
+use crate::files::{Attachment, AttachmentId};
 use crate::ids::*;
 use crate::input::ErrorCode;
 use crate::routing::{Presence, Priority, TeamId};
@@ -78,10 +79,14 @@ pub struct Message {
     pub kind: MessageKind,
     pub author_id: Option<String>,
     pub author_name: Option<String>,
-    /// The text exactly as typed. Clients render it as text, never as markup.
+    /// The text exactly as typed. Clients render it as text, never as markup. Empty only
+    /// when the message carries files.
     pub text: String,
     #[ts(type = "number")]
     pub created_at: Millis,
+    /// Files sent with it, in the order they were attached.
+    #[serde(default)]
+    pub attachments: Vec<Attachment>,
 }
 
 /// A conversation as agents see it.
@@ -267,13 +272,17 @@ pub enum ClientFrame {
     /// Sends a message. A visitor may leave out `conversation_id`: their open conversation is
     /// used, or a new one is started. `note` is for agents only. Answered by `ack`, or by `error`
     /// carrying the same `client_id`. A retry with the same `client_id` is stored once and is
-    /// acknowledged with the same message.
+    /// acknowledged with the same message. `attachments`: files uploaded first (by this
+    /// visitor, or by this agent to this conversation) and not sent yet; `text` may then be
+    /// empty.
     Send {
         client_id: String,
         conversation_id: Option<ConversationId>,
         text: String,
         #[serde(default)]
         note: bool,
+        #[serde(default)]
+        attachments: Vec<AttachmentId>,
     },
     /// `preview` (visitors only): the text typed so far, for agents who chose to see it. It is
     /// never stored; at most [`MAX_TYPING_PREVIEW_CHARS`] characters are passed on.
@@ -332,6 +341,11 @@ pub enum ServerFrame {
         /// The server pings this often; a client that hears nothing for two intervals reconnects.
         #[ts(type = "number")]
         heartbeat_ms: u64,
+        /// The largest file an upload may be (`max_upload_bytes`), so clients can say so
+        /// before sending one.
+        #[serde(default)]
+        #[ts(type = "number")]
+        max_upload_bytes: u64,
     },
     Message {
         message: Message,
@@ -570,6 +584,10 @@ pub struct SendMessageRequest {
     pub text: String,
     #[serde(default)]
     pub note: bool,
+    /// Files uploaded to this conversation first (`POST …/attachments`); `text` may then be
+    /// empty.
+    #[serde(default)]
+    pub attachments: Vec<AttachmentId>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -687,6 +705,7 @@ mod tests {
             author_name: Some("Ann".into()),
             text: "secret".into(),
             created_at: 0,
+            attachments: Vec::new(),
         };
         assert!(m.for_visitor().is_none());
         let v = Message {

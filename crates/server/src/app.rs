@@ -39,6 +39,8 @@ pub struct Inner {
     pub base_url: String,
     /// Rough location of visitors, when `geoip_db` is set.
     pub geoip: crate::geoip::Geoip,
+    /// Uploaded files: where their bytes live.
+    pub files: crate::files::Files,
 }
 
 impl Deref for AppState {
@@ -131,6 +133,11 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/conversations/{id}/tags", post(http::tags::add))
         .route("/conversations/{id}/tags/{tag}", delete(http::tags::remove))
+        .route(
+            "/conversations/{id}/attachments",
+            post(http::files::agent_upload),
+        )
+        .route("/widget/attachments", post(http::files::visitor_upload))
         .fallback(http::api_not_found);
     Router::new()
         .nest("/api/v1", api)
@@ -147,6 +154,7 @@ pub fn router(state: AppState) -> Router {
         .route("/setup", get(http::pages::app))
         .route("/demo", get(http::pages::demo))
         .route("/chat/{site_key}", get(http::pages::hosted_chat))
+        .route("/files/{id}/{name}", get(http::files::download))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)
@@ -232,6 +240,7 @@ impl Server {
             config: config.clone(),
             base_url,
             geoip: crate::geoip::Geoip::open(&config.geoip_db)?,
+            files: crate::files::Files::local(&config.data_dir)?,
         }));
         // Chat frames are small and latency matters: no Nagle delay.
         let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
@@ -240,6 +249,7 @@ impl Server {
         crate::routing::spawn(state.clone());
         crate::email::spawn(state.clone());
         crate::visitors::spawn(state.clone());
+        state.files.spawn_sweeper(state.clone());
         let app = router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
         let mut stop = state.shutdown.clone();
         let serve = tokio::spawn(async move {
@@ -290,7 +300,7 @@ fn publish_outcome(bus: &dyn Bus, o: &WriteOutcome) {
             bus.publish(Event::Message {
                 org: org.clone(),
                 contact: contact.clone(),
-                message: m.clone(),
+                message: Box::new(m.clone()),
                 conversation: o.conversation.clone(),
             });
         }

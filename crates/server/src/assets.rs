@@ -11,8 +11,9 @@ use rust_embed::Embed;
 struct Dist;
 
 /// The policy for the widget frame: it may be framed by any site (the loader runs on customers'
-/// sites), but loads nothing from anywhere but this server.
-pub const FRAME_CSP: &str = "default-src 'self'; connect-src 'self' ws: wss:; img-src 'self' data:; \
+/// sites), but loads nothing from anywhere but this server. Images of a conversation are
+/// fetched with the visitor's token and shown from `blob:` URLs of those bytes.
+pub const FRAME_CSP: &str = "default-src 'self'; connect-src 'self' ws: wss:; img-src 'self' data: blob:; \
     style-src 'self'; script-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors *";
 /// The policy for the dashboard: never framed.
 pub const APP_CSP: &str = "default-src 'self'; connect-src 'self' ws: wss:; img-src 'self' data:; \

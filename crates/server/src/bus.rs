@@ -20,7 +20,8 @@ pub enum Event {
     Message {
         org: OrganizationId,
         contact: ContactId,
-        message: Message,
+        /// Boxed: with its files a message is large, and every other event would pay for it.
+        message: Box<Message>,
         conversation: Conversation,
     },
     /// A conversation's summary changed (status, assignee, receipts, contact details).

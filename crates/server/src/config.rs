@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 pub struct Config {
     /// Address and port to listen on.
     pub listen: SocketAddr,
-    /// Where the SQLite database and uploads live.
+    /// Where the SQLite database and uploaded files (`files/`) live.
     pub data_dir: PathBuf,
     /// `postgres://…` to use PostgreSQL; empty for SQLite in `data_dir`.
     pub database_url: String,
@@ -61,6 +61,8 @@ pub struct Config {
     /// Path to an offline MaxMind-format database (GeoLite2/GeoIP2 City or Country) for a
     /// visitor's rough location. Empty: no location is shown.
     pub geoip_db: String,
+    /// The largest file a visitor or an agent may upload, in bytes.
+    pub max_upload_bytes: u64,
 }
 
 impl Default for Config {
@@ -87,6 +89,7 @@ impl Default for Config {
             email_from: "Frontdesk <frontdesk@localhost>".into(),
             trust_forwarded_for: false,
             geoip_db: String::new(),
+            max_upload_bytes: frontdesk_core::files::DEFAULT_MAX_UPLOAD_BYTES,
         }
     }
 }

@@ -131,9 +131,10 @@ fn compose(
         from.email.clone(),
     );
     let body = format!(
-        "{text}\n\n— {author}, {org}\n\nContinue the conversation: {link}\n\n\
+        "{text}{files}\n\n— {author}, {org}\n\nContinue the conversation: {link}\n\n\
          You are receiving this because you left a message on {site}.\n",
         text = job.text,
+        files = files_line(&job.files, !job.text.is_empty()),
         org = job.organization_name,
         link = chat_link(s, job),
         site = job.website_name,
@@ -148,6 +149,19 @@ fn compose(
         .map_err(|e| e.to_string())
 }
 
+/// The files a message carries, for a plain-text email: only their names (the files open in
+/// the chat, where the visitor is known).
+fn files_line(names: &[String], after_text: bool) -> String {
+    if names.is_empty() {
+        return String::new();
+    }
+    let sep = if after_text { "\n\n" } else { "" };
+    format!(
+        "{sep}Files (open the conversation to see them): {}",
+        names.join(", ")
+    )
+}
+
 /// The plain-text transcript: what the visitor saw (never notes), oldest first, in UTC.
 pub fn transcript(
     job: &EmailJob,
@@ -158,12 +172,17 @@ pub fn transcript(
     let mut out = format!("Your conversation with {}\n\n", job.website_name);
     for m in history {
         let when = utc(m.created_at);
+        let names: Vec<&str> = m.attachments.iter().map(|a| a.name.as_str()).collect();
+        let text = match (m.text.is_empty(), names.is_empty()) {
+            (_, true) => m.text.clone(),
+            (true, false) => format!("[files: {}]", names.join(", ")),
+            (false, false) => format!("{} [files: {}]", m.text, names.join(", ")),
+        };
         match m.kind {
-            MessageKind::Visitor => out.push_str(&format!("[{when}] You: {}\n", m.text)),
+            MessageKind::Visitor => out.push_str(&format!("[{when}] You: {text}\n")),
             MessageKind::Agent => out.push_str(&format!(
-                "[{when}] {}: {}\n",
+                "[{when}] {}: {text}\n",
                 m.author_name.as_deref().unwrap_or("Agent"),
-                m.text
             )),
             MessageKind::System => out.push_str(&format!("[{when}] — {}\n", m.text)),
             MessageKind::Note => {}
@@ -199,6 +218,17 @@ fn utc(ms: i64) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn an_emails_files_are_named_after_its_text() {
+        assert_eq!(super::files_line(&[], true), "");
+        let names = ["a.png".to_owned(), "b.pdf".to_owned()];
+        assert_eq!(
+            super::files_line(&names, true),
+            "\n\nFiles (open the conversation to see them): a.png, b.pdf"
+        );
+        assert!(super::files_line(&names, false).starts_with("Files"));
+    }
+
     #[test]
     fn utc_dates_are_civil_dates() {
         assert_eq!(super::utc(0), "1970-01-01 00:00");

@@ -45,6 +45,8 @@ impl ApiError {
             InvalidShortcut | InvalidTitle | UnknownVariable | InvalidPhone | InvalidCompany
             | InvalidAttribute | InvalidMerge => StatusCode::UNPROCESSABLE_ENTITY,
             LimitReached => StatusCode::CONFLICT,
+            FileTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            FileTypeNotAllowed => StatusCode::UNSUPPORTED_MEDIA_TYPE,
         }
     }
 
@@ -102,6 +104,13 @@ impl From<StoreError> for ApiError {
                 ),
             ),
             StoreError::Contact(e) => Self::from(e),
+            StoreError::TooManyFiles => Self::new(
+                ErrorCode::LimitReached,
+                format!(
+                    "at most {} files uploaded in an hour may wait to be sent; send them first",
+                    frontdesk_store::MAX_UNSENT_FILES
+                ),
+            ),
         }
     }
 }

@@ -192,7 +192,7 @@ impl Hub {
             } => {
                 let to_agents = [
                     frame(&ServerFrame::Message {
-                        message: message.clone(),
+                        message: message.as_ref().clone(),
                     }),
                     frame(&ServerFrame::Conversation {
                         conversation: conversation.clone(),

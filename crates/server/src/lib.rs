@@ -12,6 +12,7 @@ pub mod cli;
 pub mod config;
 pub mod email;
 pub mod error;
+pub mod files;
 pub mod geoip;
 pub mod http;
 pub mod hub;

@@ -282,10 +282,25 @@ async fn a_reply_to_an_offline_message_is_emailed_once_with_a_link_back_to_the_c
     assert_eq!(listed["contact_email"], "vera@example.test", "{listed}");
     assert_eq!(listed["contact_name"], "Vera", "{listed}");
 
+    // The reply carries a file: the email names it (the file opens in the chat).
+    let upload = admin
+        .http
+        .post(format!(
+            "{}/api/v1/conversations/{conv}/attachments?name=label.pdf",
+            t.url
+        ))
+        .header("Origin", t.url.clone())
+        .header("Cookie", admin.cookie.clone().unwrap())
+        .body(b"%PDF-1.4\n%%EOF\n".to_vec())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(upload.status(), 200);
+    let file: serde_json::Value = upload.json().await.unwrap();
     let (status, reply) = admin
         .post(
             &format!("/api/v1/conversations/{conv}/messages"),
-            json!({"client_id":"r1","text":REPLY}),
+            json!({"client_id":"r1","text":REPLY,"attachments":[file["id"]]}),
         )
         .await;
     assert_eq!(status, 200, "{reply}");
@@ -306,6 +321,12 @@ async fn a_reply_to_an_offline_message_is_emailed_once_with_a_link_back_to_the_c
     assert!(
         mail.body.contains(REPLY),
         "the reply is in the body:\n{}",
+        mail.body
+    );
+    assert!(
+        mail.body
+            .contains("Files (open the conversation to see them): label.pdf"),
+        "the reply's file is named:\n{}",
         mail.body
     );
     let link = chat_link(&mail.body);

@@ -16,6 +16,7 @@
 //! The SQL is written once with `$1…$N` placeholders, which both databases accept, and the
 //! [`on_db!`] macro runs the same body on either pool.
 
+mod attachments;
 mod bans;
 mod canned;
 mod contacts;
@@ -27,6 +28,7 @@ mod teams;
 mod visits;
 mod writer;
 
+pub use attachments::*;
 pub use bans::*;
 pub use canned::*;
 pub use contacts::MergeOutcome;
@@ -72,6 +74,9 @@ pub enum StoreError {
     /// A contact change breaks a rule only the stored contact can tell (too many attributes).
     #[error(transparent)]
     Contact(#[from] frontdesk_core::contacts::ContactError),
+    /// The uploader already has as many unsent files as allowed.
+    #[error("too many files waiting to be sent")]
+    TooManyFiles,
 }
 
 impl From<sqlx::Error> for StoreError {

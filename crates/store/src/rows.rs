@@ -1,5 +1,6 @@
 //! Row types as read from either database, and their conversion into domain types.
 
+use frontdesk_core::files::{Attachment, AttachmentId};
 use frontdesk_core::protocol::{
     AgentStatus, AgentView, Contact, Conversation, Message, MessageKind, Role,
 };
@@ -145,10 +146,48 @@ pub(crate) struct MessageRow {
     pub author_name: Option<String>,
     pub body: String,
     pub created_at: i64,
+    /// The message's files, packed by the subquery in [`MESSAGE_COLUMNS`]; `None` when none.
+    pub attachments: Option<String>,
 }
 
+/// The columns of a message, selected `FROM messages`, with its files packed into one column
+/// (see [`unpack_attachments`]).
 pub(crate) const MESSAGE_COLUMNS: &str = "id, conversation_id, seq, public_seq, client_id, kind, \
-    author_id, author_name, body, created_at";
+    author_id, author_name, body, created_at, \
+    (SELECT string_agg(xa.id || '\x1f' || CAST(xa.position AS TEXT) || '\x1f' || CAST(xa.size AS TEXT) \
+     || '\x1f' || xa.content_type || '\x1f' || xa.name, '\x1e') \
+     FROM attachments xa WHERE xa.message_id = messages.id) AS attachments";
+
+/// Unpacks the files `MESSAGE_COLUMNS` aggregates into one column: one record per file,
+/// separated by U+001E, each `id U+001F position U+001F size U+001F content type U+001F name`.
+/// Safe names have no control characters (`files::safe_name`), so the separators are
+/// unambiguous. In the order they were attached.
+pub(crate) fn unpack_attachments(packed: &str) -> Vec<Attachment> {
+    let mut files: Vec<(i64, Attachment)> = packed
+        .split('\x1e')
+        .filter_map(|rec| {
+            let mut parts = rec.splitn(5, '\x1f');
+            let (id, position, size, content_type, name) = (
+                parts.next()?,
+                parts.next()?.parse().ok()?,
+                parts.next()?.parse().ok()?,
+                parts.next()?,
+                parts.next()?,
+            );
+            Some((
+                position,
+                Attachment::new(
+                    AttachmentId(id.to_owned()),
+                    name.to_owned(),
+                    content_type.to_owned(),
+                    size,
+                ),
+            ))
+        })
+        .collect();
+    files.sort_by_key(|(position, _)| *position);
+    files.into_iter().map(|(_, a)| a).collect()
+}
 
 impl From<MessageRow> for Message {
     fn from(r: MessageRow) -> Self {
@@ -163,6 +202,11 @@ impl From<MessageRow> for Message {
             author_name: r.author_name,
             text: r.body,
             created_at: r.created_at,
+            attachments: r
+                .attachments
+                .as_deref()
+                .map(unpack_attachments)
+                .unwrap_or_default(),
         }
     }
 }

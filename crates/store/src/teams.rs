@@ -126,6 +126,8 @@ pub struct EmailJob {
     pub to_address: String,
     pub author_name: Option<String>,
     pub text: String,
+    /// The names of the reply's files, in order.
+    pub files: Vec<String>,
     pub attempts: i64,
     /// A transcript of the conversation rather than one reply.
     pub transcript: bool,
@@ -726,13 +728,16 @@ impl Store {
             String,
             Option<String>,
             Option<String>,
+            Option<String>,
             i64,
             String,
         );
         let rows: Vec<Row> = on_db!(&self.db, |p| {
             sqlx::query_as(
                 "SELECT e.id, e.organization_id, e.conversation_id, c.contact_id, c.website_id, w.site_key, w.name, o.name, \
-                 e.to_address, m.author_name, m.body, e.attempts, e.kind \
+                 e.to_address, m.author_name, m.body, \
+                 (SELECT string_agg(xa.name, '\x1e' ORDER BY xa.position) FROM attachments xa WHERE xa.message_id = m.id), \
+                 e.attempts, e.kind \
                  FROM email_outbox e JOIN conversations c ON c.id = e.conversation_id \
                  JOIN websites w ON w.id = c.website_id JOIN organizations o ON o.id = e.organization_id \
                  LEFT JOIN messages m ON m.id = e.message_id \
@@ -758,6 +763,7 @@ impl Store {
                     to,
                     author,
                     text,
+                    files,
                     attempts,
                     kind,
                 )| EmailJob {
@@ -772,6 +778,9 @@ impl Store {
                     to_address: to,
                     author_name: author,
                     text: text.unwrap_or_default(),
+                    files: files
+                        .map(|f| f.split('\x1e').map(str::to_owned).collect())
+                        .unwrap_or_default(),
                     attempts,
                     transcript: kind == "transcript",
                 },

@@ -9,6 +9,7 @@
 use crate::rows::*;
 use crate::{Db, Result, StoreError, entropy, now_ms, on_db, sql};
 use frontdesk_core::conversation::AgentRef;
+use frontdesk_core::files::{Attachment, AttachmentId};
 use frontdesk_core::protocol::{Conversation, Message, MessageKind, Role, Side};
 use frontdesk_core::routing::{Priority, TeamId, VisitorFacts, matching_rule};
 use frontdesk_core::teams::{NoticeKind, SiteRouting};
@@ -50,6 +51,7 @@ macro_rules! insert_message {
             author_name: $author_name.map(|s: &str| s.to_string()),
             text: $body.to_string(),
             created_at: $now,
+            attachments: Vec::new(),
         }
     }};
 }
@@ -82,7 +84,10 @@ pub enum Target {
 #[derive(Clone, Debug)]
 pub enum WriteOp {
     /// Stores a message. `kind` decides the state change (a visitor message reopens, an agent's
-    /// reply to an unassigned conversation takes it, a note changes nothing).
+    /// reply to an unassigned conversation takes it, a note changes nothing). `attachments`
+    /// are unsent files of the sender (the visitor of `scope`, or `author`), uploaded to this
+    /// conversation or to none; they are bound to the message, in this order. Any other file
+    /// is `NotFound`, and nothing is stored.
     Send {
         scope: Scope,
         target: Target,
@@ -90,6 +95,7 @@ pub enum WriteOp {
         kind: MessageKind,
         author: Option<AgentRef>,
         text: MessageText,
+        attachments: Vec<AttachmentId>,
     },
     /// Takes, assigns, resolves or reopens, as an agent with `role` (checked under the lock).
     Act {
@@ -446,6 +452,79 @@ macro_rules! offline_now {
     }};
 }
 
+/// Locks and reads a send's files: each must be unsent and the sender's own (the visitor of
+/// the scope, or the author, an agent of the scope's organization). Returns them in the order
+/// given, each with the conversation it was uploaded to, if any; `NotFound` for any other
+/// (another person's, already sent, unknown, or named twice). Evaluates to a `Result`, so the
+/// caller decides when a refusal counts (a retried send finds its files already sent). A macro
+/// so it compiles against either transaction type.
+macro_rules! unsent_files {
+    ($tx:ident, $op:expr, $ids:expr) => {async {
+        let ids: &Vec<AttachmentId> = $ids;
+        let (kind, uploader, org): (&str, &str, Option<&str>) = match $op {
+            WriteOp::Send {
+                scope: Scope::Contact(c),
+                kind: MessageKind::Visitor,
+                ..
+            } => ("visitor", c.as_str(), None),
+            WriteOp::Send {
+                scope: Scope::Organization(o),
+                author: Some(a),
+                kind: MessageKind::Agent | MessageKind::Note,
+                ..
+            } => ("agent", a.id.as_str(), Some(o.as_str())),
+            _ => return Err(StoreError::NotFound),
+        };
+        let mut sorted: Vec<&AttachmentId> = ids.iter().collect();
+        sorted.sort();
+        sorted.dedup();
+        if sorted.len() != ids.len() {
+            return Err(StoreError::NotFound);
+        }
+        // Locked in one order, so two sends naming the same files cannot deadlock; then read,
+        // and bound to the message later in this transaction.
+        for id in &sorted {
+            sqlx::query("UPDATE attachments SET size = size WHERE id = $1")
+                .bind(id.as_str())
+                .execute(&mut *$tx)
+                .await?;
+        }
+        let mut files = Vec::with_capacity(ids.len());
+        for id in ids {
+            let r: Option<(String, String, i64, Option<String>)> = sqlx::query_as(
+                "SELECT name, content_type, size, conversation_id FROM attachments WHERE id = $1 \
+                 AND message_id IS NULL AND uploader_kind = $2 AND uploader_id = $3 \
+                 AND organization_id = COALESCE($4, organization_id)",
+            )
+            .bind(id.as_str())
+            .bind(kind)
+            .bind(uploader)
+            .bind(org)
+            .fetch_optional(&mut *$tx)
+            .await?;
+            let Some((name, content_type, size, conversation)) = r else {
+                return Err(StoreError::NotFound);
+            };
+            files.push((
+                Attachment::new(id.clone(), name, content_type, size),
+                conversation,
+            ));
+        }
+        Ok::<_, StoreError>(files)
+    }
+    .await};
+}
+
+/// The inbox preview of a message: its text, or its files when it has none.
+fn preview_of(text: &str, files: &[(Attachment, Option<String>)]) -> String {
+    match files {
+        _ if !text.is_empty() => text.to_owned(),
+        [] => String::new(),
+        [(f, _)] => format!("📎 {}", f.name),
+        _ => format!("📎 {} files", files.len()),
+    }
+}
+
 /// Whether `agent` was invited to the conversation.
 macro_rules! is_participant {
     ($tx:ident, $conv:expr, $agent:expr) => {{
@@ -637,6 +716,15 @@ async fn run_batch(db: &Db, ops: &[&WriteOp]) -> Result<Vec<Result<WriteOutcome>
             // writes anything but no-op locking updates, so the batch goes on without it.
             let r: Result<WriteOutcome> = async {
                 let mut created = false;
+                // A send's files are locked and checked first, before a visitor's first
+                // conversation is made: a refused file must leave nothing behind. (A retried
+                // send finds them sent already, so a refusal counts only for a new message.)
+                let files: Result<Vec<(Attachment, Option<String>)>> = match op {
+                    WriteOp::Send { attachments, .. } if !attachments.is_empty() => {
+                        unsent_files!(tx, op, attachments)
+                    }
+                    _ => Ok(Vec::new()),
+                };
                 // Resolve the conversation, creating a visitor's first one.
                 let conv_id: String = match op {
                     WriteOp::Send {
@@ -672,6 +760,7 @@ async fn run_batch(db: &Db, ops: &[&WriteOp]) -> Result<Vec<Result<WriteOutcome>
                         match latest {
                             Some((id,)) => id,
                             None => {
+                                files.as_ref().map_err(|_| StoreError::NotFound)?;
                                 let id = ConversationId::new(now, entropy());
                                 let (routing, attributes, url, language): (Option<String>, String, Option<String>, Option<String>) = sqlx::query_as(
                                     "SELECT w.routing, ct.attributes, ct.current_url, ct.language FROM contacts ct \
@@ -763,6 +852,11 @@ async fn run_batch(db: &Db, ops: &[&WriteOp]) -> Result<Vec<Result<WriteOutcome>
                                 });
                             }
                         }
+                        let files = files?;
+                        // An agent's file was uploaded to one conversation: only that one.
+                        if files.iter().any(|(_, c)| c.as_ref().is_some_and(|c| *c != conv_id)) {
+                            return Err(StoreError::NotFound);
+                        }
                         // A reply in a conversation someone else holds: only their invited
                         // colleagues, supervisors and admins. Notes are open to everyone.
                         if let (MessageKind::Agent, Some(a)) = (kind, author)
@@ -811,7 +905,7 @@ async fn run_batch(db: &Db, ops: &[&WriteOp]) -> Result<Vec<Result<WriteOutcome>
                         } else {
                             None
                         };
-                        let msg = insert_message!(
+                        let mut msg = insert_message!(
                             tx,
                             &conv_id,
                             seq,
@@ -823,6 +917,18 @@ async fn run_batch(db: &Db, ops: &[&WriteOp]) -> Result<Vec<Result<WriteOutcome>
                             text.as_str(),
                             now
                         );
+                        for (position, (file, _)) in files.iter().enumerate() {
+                            sqlx::query(
+                                "UPDATE attachments SET message_id = $2, conversation_id = $3, position = $4 WHERE id = $1",
+                            )
+                            .bind(file.id.as_str())
+                            .bind(msg.id.as_str())
+                            .bind(&conv_id)
+                            .bind(position as i64)
+                            .execute(&mut *tx)
+                            .await?;
+                        }
+                        msg.attachments = files.iter().map(|(f, _)| f.clone()).collect();
                         // A reply to an offline message goes to the visitor by email too.
                         if *kind == MessageKind::Agent
                             && row.offline != 0
@@ -844,7 +950,7 @@ async fn run_batch(db: &Db, ops: &[&WriteOp]) -> Result<Vec<Result<WriteOutcome>
                         stored.push(msg);
                         let (preview, preview_at) = match kind {
                             MessageKind::Visitor | MessageKind::Agent => {
-                                (Some(clip(text.as_str(), PREVIEW_BYTES)), Some(now))
+                                (Some(clip(&preview_of(text.as_str(), &files), PREVIEW_BYTES)), Some(now))
                             }
                             _ => (row.last_message_preview.clone(), row.last_message_at),
                         };

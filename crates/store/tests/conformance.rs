@@ -184,6 +184,7 @@ async fn transfers_invites_and_observers(s: Store) {
         kind: MessageKind::Agent,
         author: Some(bob.clone()),
         text: MessageText::parse("Hello from Bob").unwrap(),
+        attachments: Vec::new(),
     };
     assert!(matches!(
         s.write(reply("b1")).await,
@@ -463,6 +464,7 @@ async fn concurrent_senders_get_one_gap_free_order(s: Store) {
                         kind: MessageKind::Visitor,
                         author: None,
                         text,
+                        attachments: Vec::new(),
                     }
                 } else {
                     WriteOp::Send {
@@ -472,6 +474,7 @@ async fn concurrent_senders_get_one_gap_free_order(s: Store) {
                         kind: MessageKind::Agent,
                         author: Some(agent.clone()),
                         text,
+                        attachments: Vec::new(),
                     }
                 };
                 s.write(op).await.unwrap();
@@ -687,6 +690,7 @@ async fn tenants_cannot_reach_each_other(s: Store) {
             kind: MessageKind::Visitor,
             author: None,
             text: MessageText::parse("hi").unwrap(),
+            attachments: Vec::new(),
         })
         .await;
     assert!(matches!(r, Err(StoreError::NotFound)));
@@ -709,6 +713,7 @@ async fn tenants_cannot_reach_each_other(s: Store) {
             kind: MessageKind::Visitor,
             author: None,
             text: MessageText::parse("hi").unwrap(),
+            attachments: Vec::new(),
         })
         .await;
     assert!(matches!(r, Err(StoreError::NotFound)));
@@ -1044,6 +1049,7 @@ async fn proactive_chat_starts_one_conversation_assigned_to_the_agent(s: Store) 
             name: t.agent.name.clone(),
         }),
         text: MessageText::parse("Hi! Can I help you find something?").unwrap(),
+        attachments: Vec::new(),
     };
     // Two concurrent tries with the same client id (a double click, a retry).
     let (x, y) = tokio::join!(s.write(op("pro-1")), s.write(op("pro-1")));
@@ -1088,6 +1094,7 @@ async fn proactive_chat_starts_one_conversation_assigned_to_the_agent(s: Store) 
             name: b.agent.name.clone(),
         }),
         text: MessageText::parse("Hello from elsewhere").unwrap(),
+        attachments: Vec::new(),
     };
     assert!(matches!(s.write(foreign).await, Err(StoreError::NotFound)));
 }

@@ -409,6 +409,7 @@ async fn filtered_pages_hold_exactly_the_matching_conversations_once_in_order(s:
                 kind: MessageKind::Visitor,
                 author: None,
                 text: MessageText::parse(&format!("conversation {i}")).unwrap(),
+                attachments: Vec::new(),
             })
             .await
             .unwrap()

@@ -6,6 +6,7 @@ import type { AgentSettingsRequest } from "../generated/AgentSettingsRequest";
 import type { AgentStatus } from "../generated/AgentStatus";
 import type { AgentView } from "../generated/AgentView";
 import type { AssignRequest } from "../generated/AssignRequest";
+import type { Attachment } from "../generated/Attachment";
 import type { CannedResponse } from "../generated/CannedResponse";
 import type { Conversation } from "../generated/Conversation";
 import type { ConversationDetail } from "../generated/ConversationDetail";
@@ -40,6 +41,7 @@ import type { ProactiveChatRequest } from "../generated/ProactiveChatRequest";
 import type { VisitorDetails } from "../generated/VisitorDetails";
 
 import { errorText } from "../shared/errors";
+import { nameQuery } from "../shared/files";
 
 export type Tab = "unassigned" | "mine" | "all" | "resolved";
 
@@ -57,7 +59,10 @@ export class ApiError extends Error {
 export async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
   const headers: Record<string, string> = { accept: "application/json" };
   const init: RequestInit = { method, credentials: "same-origin", headers };
-  if (body !== undefined) {
+  if (body instanceof Blob) {
+    // A file's upload: the body is the file itself (its type is not believed anyway).
+    init.body = body;
+  } else if (body !== undefined) {
     headers["content-type"] = "application/json";
     init.body = JSON.stringify(body);
   }
@@ -120,6 +125,8 @@ export const api = {
   messages: (id: string, afterSeq: number, limit = 200) =>
     request<MessagePage>("GET", conv(id) + "/messages" + q({ after_seq: afterSeq, limit })),
   sendMessage: (id: string, body: SendMessageRequest) => request<Message>("POST", conv(id) + "/messages", body),
+  /** Uploads a file to send with a reply or note; it is unsent until a message names it. */
+  upload: (id: string, file: File) => request<Attachment>("POST", conv(id) + "/attachments" + nameQuery(file), file),
   take: (id: string) => request<Conversation>("POST", conv(id) + "/take"),
   assign: (id: string, body: AssignRequest) => request<Conversation>("POST", conv(id) + "/assign", body),
   /** To an agent or to a team (exactly one); the reason is kept as an internal note. */
@@ -166,6 +173,8 @@ const SPECIFIC = new Set([
   "invalid_company",
   "invalid_attribute",
   "invalid_merge",
+  // "the file is larger than 10 MB"
+  "file_too_large",
 ]);
 
 /**

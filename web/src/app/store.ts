@@ -16,6 +16,7 @@
 import { batch, computed, effect, signal, untracked } from "@preact/signals";
 import type { AgentView } from "../generated/AgentView";
 import type { ContactProfile } from "../generated/ContactProfile";
+import type { Attachment } from "../generated/Attachment";
 import type { Conversation } from "../generated/Conversation";
 import type { ConversationDetail } from "../generated/ConversationDetail";
 import type { InboxCounts } from "../generated/InboxCounts";
@@ -42,6 +43,8 @@ const TYPING_LAPSE_MS = 6000;
 const BOOT = Date.now();
 
 export const me = signal<AgentView | null>(null);
+/** The largest file the server takes (the welcome says; this until then). */
+export const maxUpload = signal(10 * 1024 * 1024);
 export const counts = signal<InboxCounts | null>(null);
 export const tab = signal<Tab>(readTab());
 export const toast = signal<string | null>(null);
@@ -107,6 +110,8 @@ export type Outgoing = {
   conversation_id: string;
   text: string;
   note: boolean;
+  /** Uploaded before the message was sent. */
+  files: Attachment[];
   /** pending: not acknowledged; sent: acknowledged, waiting for its place in the thread. */
   state: "pending" | "sent" | "failed";
   error: { code: string; text: string } | null;
@@ -143,7 +148,7 @@ function readTab(): Tab {
 function readOutbox(): Outgoing[] {
   try {
     const list = JSON.parse(localStorage.getItem(OUTBOX_KEY) || "[]") as Outgoing[];
-    return Array.isArray(list) ? list.filter((o) => o.state === "pending") : [];
+    return Array.isArray(list) ? list.filter((o) => o.state === "pending").map((o) => ({ ...o, files: o.files || [] })) : [];
   } catch (_) {
     return [];
   }
@@ -489,14 +494,16 @@ addEventListener("focus", readNow);
 document.addEventListener("visibilitychange", readNow);
 
 // --- sending --------------------------------------------------------------------------------------
-export function sendMessage(text: string, note: boolean) {
+/** Sends a reply or note with files already uploaded; either may be empty, not both. */
+export function sendMessage(text: string, note: boolean, files: Attachment[] = []) {
   const t = thread.value;
-  if (!t || !text.trim()) return;
+  if (!t || (!text.trim() && !files.length)) return;
   const o: Outgoing = {
     client_id: newClientId(),
     conversation_id: t.id,
     text: text.trim(),
     note,
+    files,
     state: "pending",
     error: null,
     tries: 0,
@@ -507,7 +514,7 @@ export function sendMessage(text: string, note: boolean) {
 }
 
 function transmit(o: Outgoing) {
-  socket.send({ type: "send", client_id: o.client_id, conversation_id: o.conversation_id, text: o.text, note: o.note });
+  socket.send({ type: "send", client_id: o.client_id, conversation_id: o.conversation_id, text: o.text, note: o.note, attachments: o.files.map((f) => f.id) });
 }
 
 function patchOutgoing(clientId: string, patch: Partial<Outgoing>) {
@@ -642,6 +649,7 @@ function onFrame(f: ServerFrame) {
   switch (f.type) {
     case "welcome":
       if (f.agent) me.value = f.agent;
+      if (f.max_upload_bytes > 0) maxUpload.value = f.max_upload_bytes;
       if (welcomedBefore) {
         // Back after a drop: catch up on what happened meanwhile.
         void loadList(true);

@@ -30,7 +30,12 @@ agent: AgentView | null, agents_online: boolean,
 /**
  * The server pings this often; a client that hears nothing for two intervals reconnects.
  */
-heartbeat_ms: number, } | { "type": "message", message: Message, } | { "type": "ack", client_id: string, message: Message, } | { "type": "synced", conversation_id: ConversationId, last_seq: number, } | { "type": "conversation", conversation: Conversation, } | { "type": "visitor_conversation", conversation: VisitorConversation, } | { "type": "typing", conversation_id: ConversationId, side: Side, name: string | null, typing: boolean, 
+heartbeat_ms: number, 
+/**
+ * The largest file an upload may be (`max_upload_bytes`), so clients can say so
+ * before sending one.
+ */
+max_upload_bytes: number, } | { "type": "message", message: Message, } | { "type": "ack", client_id: string, message: Message, } | { "type": "synced", conversation_id: ConversationId, last_seq: number, } | { "type": "conversation", conversation: Conversation, } | { "type": "visitor_conversation", conversation: VisitorConversation, } | { "type": "typing", conversation_id: ConversationId, side: Side, name: string | null, typing: boolean, 
 /**
  * Agents only: what the visitor has typed so far (not sent, never stored).
  */

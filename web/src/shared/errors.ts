@@ -28,6 +28,8 @@ const TEXT: Partial<Record<ErrorCode, string>> = {
   banned: "Sorry, this chat is not available to you.",
   agent_at_capacity: "That agent already has as many chats as they can take.",
   invalid_settings: "Those settings are not valid.",
+  file_too_large: "That file is too large to send.",
+  file_type_not_allowed: "That kind of file can't be sent. Try an image, a PDF, a text file or a document.",
 };
 
 export function errorText(code: ErrorCode | string, fallback?: string): string {

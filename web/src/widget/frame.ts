@@ -9,6 +9,7 @@
 // `client_id` after every reconnect, so the server stores each exactly once.
 
 import { EMOJI, parse, toDom } from "../shared/rich";
+import type { Attachment } from "../generated/Attachment";
 import type { Availability } from "../generated/Availability";
 import type { ClientFrame } from "../generated/ClientFrame";
 import type { Message } from "../generated/Message";
@@ -21,10 +22,14 @@ import type { WidgetSessionRequest } from "../generated/WidgetSessionRequest";
 import type { WidgetSessionResponse } from "../generated/WidgetSessionResponse";
 import { backoff, MAX_FRAME_BYTES, wsUrl } from "../shared/backoff";
 import { errorText, isRetryable } from "../shared/errors";
+import { carriesFiles, fileSize, filesOf, nameQuery } from "../shared/files";
 import { newClientId } from "../shared/ids";
 import { splitLinks } from "../shared/text";
 
-type Outgoing = { client_id: string; text: string };
+/** A message not acknowledged yet; `files` were uploaded before it was sent. */
+type Outgoing = { client_id: string; text: string; files?: Attachment[] };
+/** A file picked, dropped or pasted: uploading, ready to go with the next message, or refused. */
+type Upload = { el: HTMLElement; file: Attachment | null; state: "uploading" | "ready" | "failed" };
 type Pending = Outgoing & { el: HTMLElement; meta: HTMLElement; tries: number };
 type Shown = { m: Message; tick: HTMLElement | null };
 type Session = WidgetSessionResponse;
@@ -74,6 +79,10 @@ const departmentEl = $<HTMLSelectElement>("department");
 const departmentHint = $("department-hint");
 const composer = $<HTMLFormElement>("composer");
 const input = $<HTMLTextAreaElement>("input");
+const trayEl = $("tray");
+const fileInput = $<HTMLInputElement>("file");
+const attachButton = $<HTMLButtonElement>("attach");
+const dropEl = $("drop");
 
 const embedded = window.parent !== window;
 
@@ -132,6 +141,9 @@ let started = outbox.length > 0;
 let fresh = false;
 /** The socket the department went out on: once per socket, ahead of its first message. */
 let departmentSentOn: WebSocket | null = null;
+/** The largest file the server takes (the welcome says; this until then). */
+let maxUpload = 10 * 1024 * 1024;
+let uploads: Upload[] = [];
 
 // --- storage (may be blocked: third-party contexts, privacy modes) ---------------------------
 function load(key: string): string | null {
@@ -337,6 +349,7 @@ function onFrame(f: ServerFrame) {
       live = true;
       attempt = 0;
       heartbeatMs = f.heartbeat_ms > 0 ? f.heartbeat_ms : 25_000;
+      if (f.max_upload_bytes > 0) maxUpload = f.max_upload_bytes;
       lastPingAt = Date.now();
       banner(null);
       setPresence(f.agents_online);
@@ -424,6 +437,7 @@ function onError(code: string, message: string, clientId: string | null) {
     dotEl.className = "dot";
     presenceEl.textContent = "Unavailable";
     input.disabled = true;
+    attachButton.disabled = true;
     $<HTMLButtonElement>("send").disabled = true;
     ws && ws.close();
     return;
@@ -549,7 +563,8 @@ function render(m: Message): HTMLElement | null {
   const author = m.kind === "agent" ? m.author_name || "Agent" : "";
   if (author && author !== lastAuthor) item.appendChild(el("div", "au", author));
   lastAuthor = m.kind === "system" ? "" : author || "\u0000visitor";
-  item.appendChild(m.kind === "agent" ? richBubble(m.text) : bubble(m.text));
+  if (m.text || !m.attachments.length) item.appendChild(m.kind === "agent" ? richBubble(m.text) : bubble(m.text));
+  if (m.attachments.length) item.appendChild(filesEl(m.attachments));
   let tick: HTMLElement | null = null;
   if (m.kind !== "system") {
     const meta = el("div", "mt");
@@ -591,6 +606,150 @@ function bubble(text: string): HTMLElement {
   return b;
 }
 
+// --- files ----------------------------------------------------------------------------------------
+/** A message's files: images as thumbnails, others as a chip with name and size. The bytes are
+ * fetched with the visitor's token (a download needs it) and shown from a blob: URL. */
+function filesEl(list: Attachment[]): HTMLElement {
+  const box = el("div", "fs");
+  for (const a of list) {
+    const link = el("a", a.image ? "fi" : "fc") as HTMLAnchorElement;
+    link.href = "#";
+    link.setAttribute("data-testid", "fd-file");
+    link.setAttribute("data-name", a.name);
+    link.title = a.name + " (" + fileSize(a.size) + ")";
+    if (a.image) {
+      const img = el("img", "") as HTMLImageElement;
+      img.alt = a.name;
+      link.appendChild(img);
+      link.target = "_blank";
+      link.rel = "noopener";
+      fileUrl(a).then(
+        (u) => {
+          img.src = u;
+          link.href = u;
+          if (nearBottom()) img.addEventListener("load", scrollDown, { once: true });
+        },
+        () => (img.alt = a.name + " (could not be loaded)"),
+      );
+    } else {
+      link.download = a.name;
+      link.append(el("span", "fn", a.name), el("span", "fz", fileSize(a.size)));
+    }
+    link.addEventListener("click", (e) => {
+      if (link.href.startsWith("blob:")) return;
+      e.preventDefault();
+      fileUrl(a).then((u) => {
+        link.href = u;
+        link.click();
+      });
+    });
+    box.appendChild(link);
+  }
+  return box;
+}
+
+const blobUrls = new Map<string, Promise<string>>();
+function fileUrl(a: Attachment): Promise<string> {
+  let p = blobUrls.get(a.id);
+  if (!p) {
+    p = fetch(a.url, { headers: { authorization: "Bearer " + token } })
+      .then((r) => (r.ok ? r.blob() : Promise.reject(new Error("HTTP " + r.status))))
+      .then((b) => URL.createObjectURL(b));
+    // A failed fetch is tried again the next time the file is wanted.
+    p.catch(() => blobUrls.delete(a.id));
+    blobUrls.set(a.id, p);
+  }
+  return p;
+}
+
+/** Uploads files the visitor picked, dropped or pasted; each shows in the tray above the box. */
+function addFiles(files: File[]) {
+  if (fatal) return;
+  for (const f of files) {
+    const chip = el("div", "up");
+    chip.setAttribute("data-testid", "fd-upload");
+    const u: Upload = { el: chip, file: null, state: "uploading" };
+    const remove = el("button", "", "\u00d7") as HTMLButtonElement;
+    remove.type = "button";
+    remove.setAttribute("aria-label", "Remove " + (f.name || "file"));
+    remove.addEventListener("click", () => {
+      uploads = uploads.filter((x) => x !== u);
+      chip.remove();
+      trayView();
+      input.focus();
+    });
+    chip.append(el("span", "fn", f.name || "Pasted image"), el("span", "fz", "Uploading…"), remove);
+    uploads.push(u);
+    trayEl.appendChild(chip);
+    if (f.size > maxUpload) {
+      uploadDone(u, null, "Too large: files can be up to " + fileSize(maxUpload) + ".");
+    } else if (!token) {
+      uploadDone(u, null, "Not connected yet; try again in a moment.");
+    } else {
+      fetch("/api/v1/widget/attachments" + nameQuery(f), { method: "POST", headers: { authorization: "Bearer " + token }, body: f })
+        .then(async (r) => {
+          const body = await r.json().catch(() => null);
+          if (r.ok) return uploadDone(u, body as Attachment, "");
+          const p = body as Problem | null;
+          uploadDone(u, null, p ? errorText(p.code, p.detail) : "The upload failed (HTTP " + r.status + ").");
+        })
+        .catch(() => uploadDone(u, null, "The upload failed. Check your connection and try again."));
+    }
+  }
+  trayView();
+}
+
+function uploadDone(u: Upload, file: Attachment | null, error: string) {
+  u.file = file;
+  u.state = file ? "ready" : "failed";
+  u.el.setAttribute("data-state", u.state);
+  u.el.className = file ? "up" : "up fail";
+  const note = u.el.querySelector(".fz") as HTMLElement;
+  note.textContent = file ? fileSize(file.size) : error;
+  if (!file) note.setAttribute("role", "alert");
+  if (file && composerError.textContent === WAIT_FOR_UPLOADS) composerError.hidden = true;
+}
+
+function trayView() {
+  trayEl.hidden = uploads.length === 0;
+}
+
+const WAIT_FOR_UPLOADS = "Wait until your files have uploaded, then send.";
+
+attachButton.addEventListener("click", () => fileInput.click());
+fileInput.addEventListener("change", () => {
+  addFiles(Array.from(fileInput.files || []));
+  fileInput.value = "";
+  input.focus();
+});
+input.addEventListener("paste", (e: ClipboardEvent) => {
+  const files = filesOf(e.clipboardData);
+  if (!files.length) return;
+  e.preventDefault();
+  addFiles(files);
+});
+// Files dragged over the chat: an overlay says where they go; dropped, they upload.
+let dragDepth = 0;
+document.addEventListener("dragenter", (e) => {
+  if (!carriesFiles(e.dataTransfer) || fatal) return;
+  dragDepth++;
+  dropEl.hidden = false;
+});
+document.addEventListener("dragover", (e) => {
+  if (carriesFiles(e.dataTransfer)) e.preventDefault();
+});
+document.addEventListener("dragleave", () => {
+  if (dragDepth > 0 && --dragDepth === 0) dropEl.hidden = true;
+});
+document.addEventListener("drop", (e) => {
+  if (!carriesFiles(e.dataTransfer)) return;
+  e.preventDefault();
+  dragDepth = 0;
+  dropEl.hidden = true;
+  addFiles(filesOf(e.dataTransfer));
+  input.focus();
+});
+
 type TickState = "pending" | "sent" | "delivered" | "read";
 const TICK_LABEL: Record<TickState, string> = { pending: "Sending", sent: "Sent", delivered: "Delivered", read: "Read" };
 function setTick(t: HTMLElement, state: TickState) {
@@ -629,7 +788,13 @@ function clockIcon(): SVGElement {
 /** Sends the composer's text; false when it moved the focus elsewhere (to the department). */
 function submit(): boolean {
   const text = input.value.trim();
-  if (!text) return true;
+  const ready = uploads.filter((u) => u.state === "ready");
+  if (!text && !ready.length) return true;
+  if (uploads.some((u) => u.state === "uploading")) {
+    composerError.hidden = false;
+    composerError.textContent = WAIT_FOR_UPLOADS;
+    return true;
+  }
   if (needsDepartment() && !department) {
     // The text stays in the box; the visitor picks, then sends again.
     askDepartment();
@@ -637,6 +802,12 @@ function submit(): boolean {
   }
   composerError.hidden = true;
   const o: Outgoing = { client_id: newClientId(), text };
+  if (ready.length) {
+    o.files = ready.map((u) => u.file as Attachment);
+    for (const u of ready) u.el.remove();
+    uploads = uploads.filter((u) => u.state !== "ready");
+    trayView();
+  }
   input.value = "";
   autosize();
   stopTyping();
@@ -656,7 +827,14 @@ function submit(): boolean {
 }
 
 function frameFor(o: Outgoing): string {
-  const f: ClientFrame = { type: "send", client_id: o.client_id, conversation_id: convId, text: o.text, note: false };
+  const f: ClientFrame = {
+    type: "send",
+    client_id: o.client_id,
+    conversation_id: convId,
+    text: o.text,
+    note: false,
+    attachments: (o.files || []).map((a) => a.id),
+  };
   return JSON.stringify(f);
 }
 
@@ -676,7 +854,13 @@ function addPending(o: Outgoing): Pending {
   item.setAttribute("data-testid", "fd-message");
   item.setAttribute("data-kind", "visitor");
   item.setAttribute("data-pending", "true");
-  item.appendChild(bubble(o.text));
+  if (o.text) item.appendChild(bubble(o.text));
+  if (o.files && o.files.length) {
+    // Names only while it is on its way; the thumbnails come with the stored message.
+    const box = el("div", "fs");
+    for (const a of o.files) box.appendChild(el("span", "fc", a.name));
+    item.appendChild(box);
+  }
   const meta = el("div", "mt");
   item.appendChild(meta);
   setTick(meta, "pending");

@@ -131,7 +131,8 @@ pub async fn messages(
     Ok(Json(page))
 }
 
-/// Stores an agent's reply or note. Shared by the REST endpoint and the agent socket.
+/// Stores an agent's reply or note, with files they uploaded to the conversation. Shared by
+/// the REST endpoint and the agent socket.
 pub async fn agent_send(
     s: &AppState,
     a: &AgentView,
@@ -139,9 +140,11 @@ pub async fn agent_send(
     client_id: &str,
     text: &str,
     note: bool,
+    attachments: Vec<frontdesk_core::files::AttachmentId>,
 ) -> ApiResult<Message> {
     let client_id = ClientId::parse(client_id)?;
-    let text = MessageText::parse(text)?;
+    let attachments = parse_files(attachments)?;
+    let text = MessageText::parse_with_files(text, !attachments.is_empty())?;
     let out = s
         .store
         .write(WriteOp::Send {
@@ -155,6 +158,7 @@ pub async fn agent_send(
             },
             author: Some(agent_ref(a)),
             text,
+            attachments,
         })
         .await?;
     let stored = out
@@ -166,6 +170,25 @@ pub async fn agent_send(
         tell_mentioned(s, a, &stored).await?;
     }
     Ok(stored)
+}
+
+/// The files a send names: at most `MAX_ATTACHMENTS_PER_MESSAGE`, each a well-formed id (a
+/// malformed one cannot name a file: not found, like another person's).
+pub fn parse_files(
+    files: Vec<frontdesk_core::files::AttachmentId>,
+) -> ApiResult<Vec<frontdesk_core::files::AttachmentId>> {
+    let max = frontdesk_core::files::MAX_ATTACHMENTS_PER_MESSAGE;
+    if files.len() > max {
+        return Err(ApiError::new(
+            ErrorCode::LimitReached,
+            format!("a message may carry at most {max} files"),
+        ));
+    }
+    files
+        .iter()
+        .map(|f| frontdesk_core::files::AttachmentId::parse(f.as_str()))
+        .collect::<Result<_, _>>()
+        .map_err(|_| ApiError::not_found())
 }
 
 /// A note that names colleagues (`@Ann`) lands in their mentions list, with a notice.
@@ -224,7 +247,16 @@ pub async fn send(
     JsonBody(req): JsonBody<SendMessageRequest>,
 ) -> ApiResult<Json<Message>> {
     Ok(Json(
-        agent_send(&s, &a, conv_id(&id)?, &req.client_id, &req.text, req.note).await?,
+        agent_send(
+            &s,
+            &a,
+            conv_id(&id)?,
+            &req.client_id,
+            &req.text,
+            req.note,
+            req.attachments,
+        )
+        .await?,
     ))
 }
 

@@ -90,6 +90,7 @@ pub async fn ban(
                 name: a.name.clone(),
             }),
             text: MessageText::parse(&clip_chars(&note, MAX_MESSAGE_CHARS))?,
+            attachments: Vec::new(),
         })
         .await?;
     Ok(Json(view))

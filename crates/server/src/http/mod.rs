@@ -5,6 +5,7 @@ pub mod auth;
 pub mod bans;
 pub mod canned;
 pub mod contacts;
+pub mod files;
 pub mod health;
 pub mod pages;
 pub mod setup;

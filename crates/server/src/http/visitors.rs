@@ -81,6 +81,7 @@ pub async fn start_chat(
                 name: a.name.clone(),
             }),
             text,
+            attachments: Vec::new(),
         })
         .await?;
     s.bus.publish(Event::OpenWidget {

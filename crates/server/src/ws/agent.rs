@@ -62,6 +62,7 @@ async fn serve(s: AppState, mut socket: WebSocket, me: AgentView) {
         agent: Some(me.clone()),
         agents_online: s.hub.agents_online(&me.organization_id),
         heartbeat_ms: s.config.heartbeat_secs * 1000,
+        max_upload_bytes: s.config.max_upload_bytes,
     };
     if send(&mut socket, &welcome).await {
         let mut a = Agent {
@@ -94,6 +95,7 @@ impl Handler for Agent {
                     conversation_id,
                     text,
                     note,
+                    attachments,
                 } => {
                     let r = match conversation_id {
                         Some(id) => {
@@ -104,6 +106,7 @@ impl Handler for Agent {
                                 &client_id,
                                 &text,
                                 note,
+                                attachments,
                             )
                             .await
                         }

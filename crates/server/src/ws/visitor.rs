@@ -125,6 +125,7 @@ async fn serve(s: AppState, mut socket: WebSocket, ip: std::net::IpAddr) {
         agent: None,
         agents_online: s.hub.agents_online(&org),
         heartbeat_ms: s.config.heartbeat_secs * 1000,
+        max_upload_bytes: s.config.max_upload_bytes,
     };
     let queued = latest
         .as_ref()
@@ -174,9 +175,11 @@ impl Visitor {
         client_id: &str,
         conversation_id: Option<ConversationId>,
         text: &str,
+        attachments: Vec<frontdesk_core::files::AttachmentId>,
     ) -> Result<Message, ApiError> {
         let client_id = ClientId::parse(client_id)?;
-        let text = MessageText::parse(text)?;
+        let attachments = crate::http::api::parse_files(attachments)?;
+        let text = MessageText::parse_with_files(text, !attachments.is_empty())?;
         if !self.state.limits.sends_per_visitor.check(&self.contact.0) {
             return Err(ApiError::new(
                 ErrorCode::RateLimited,
@@ -201,6 +204,7 @@ impl Visitor {
                 kind: MessageKind::Visitor,
                 author: None,
                 text,
+                attachments,
             })
             .await?;
         self.mine.insert(out.conversation.id.clone());
@@ -221,11 +225,13 @@ impl Handler for Visitor {
                     conversation_id,
                     text,
                     note,
+                    attachments,
                 } => {
                     let r = if note {
                         Err(ApiError::forbidden("visitors cannot write notes"))
                     } else {
-                        self.send_message(&client_id, conversation_id, &text).await
+                        self.send_message(&client_id, conversation_id, &text, attachments)
+                            .await
                     };
                     ack_or_error(socket, client_id, r).await?;
                 }

@@ -103,6 +103,7 @@ pub fn visitor_send(t: &Tenant, v: &Contact, client_id: &str, text: &str) -> Wri
         kind: MessageKind::Visitor,
         author: None,
         text: MessageText::parse(text).unwrap(),
+        attachments: Vec::new(),
     }
 }
 
@@ -124,6 +125,7 @@ pub fn agent_send(
         },
         author: Some(agent_ref(t)),
         text: MessageText::parse(text).unwrap(),
+        attachments: Vec::new(),
     }
 }
 

@@ -1,5 +1,16 @@
 // The inbox: tabs and the conversation list, the open conversation (with its transfer and
 // invite dialogs), the contact panel, and the notices ("Ann transferred a conversation to you").
+import {
+  AttachButton,
+  DropOverlay,
+  filesToSend,
+  MessageFiles,
+  pasteFiles,
+  PendingFiles,
+  takeReady,
+  UploadTray,
+  useFileDrop,
+} from "./Attachments";
 import { BanDialog, TranscriptButton } from "./Ban";
 import { EmojiButton } from "./Emoji";
 import type { ComponentChildren } from "preact";
@@ -368,6 +379,8 @@ function ConversationPane() {
   const stick = useRef(true);
   const pendingHere = outbox.value.filter((o) => o.conversation_id === id);
   const count = (t ? t.messages.length : 0) + pendingHere.length;
+  // Files dropped anywhere on the conversation go with its next reply or note.
+  const drop = useFileDrop(id, () => document.getElementById(REPLY_BOX_ID)?.focus());
 
   useLayoutEffect(() => {
     stick.current = true;
@@ -394,7 +407,8 @@ function ConversationPane() {
   const d = detail.value;
   const email = c ? c.contact_email ?? (d && d.conversation.id === id ? d.contact.email : null) : null;
   return (
-    <section class="pane" aria-label="Conversation">
+    <section class="pane" aria-label="Conversation" {...drop.props}>
+      {drop.over && <DropOverlay />}
       <PaneHeader id={id} c={c} participants={participants} access={access} />
       {c && access === "observe" && (
         <div class="banner banner-observe" role="status" data-testid="observe-banner">
@@ -413,6 +427,11 @@ function ConversationPane() {
         onScroll={(e) => {
           const el = e.currentTarget;
           stick.current = el.scrollHeight - el.scrollTop - el.clientHeight < 80;
+        }}
+        onLoadCapture={(e) => {
+          // An image that loads grows the thread: stay at the end if we were there.
+          const el = e.currentTarget;
+          if (stick.current) el.scrollTop = el.scrollHeight;
         }}
       >
         {t && t.loading && <p class="muted center">Loading messages…</p>}
@@ -933,7 +952,10 @@ function MessageItem({ m, c }: { m: Message; c: Conversation | null }) {
   return (
     <div class={"msg msg-" + m.kind + (mine ? " out" : " in")} data-testid="msg" data-kind={m.kind} data-seq={m.seq}>
       {m.kind === "note" && <span class="note-label">Note</span>}
-      <div class={mine ? "bubble rich" : "bubble"}>{mine ? <Rich text={m.text} /> : <Text text={m.text} />}</div>
+      {(m.text || !m.attachments.length) && (
+        <div class={mine ? "bubble rich" : "bubble"}>{mine ? <Rich text={m.text} /> : <Text text={m.text} />}</div>
+      )}
+      <MessageFiles files={m.attachments} />
       <div class="meta">
         {mine && m.author_name && <span>{m.author_name}</span>}
         <time dateTime={new Date(m.created_at).toISOString()} title={dateTime(m.created_at)}>
@@ -956,9 +978,12 @@ function PendingItem({ o }: { o: Outgoing }) {
       data-error={o.error ? o.error.code : undefined}
     >
       {o.note && <span class="note-label">Note</span>}
-      <div class="bubble">
-        <Text text={o.text} />
-      </div>
+      {(o.text || !o.files.length) && (
+        <div class="bubble">
+          <Text text={o.text} />
+        </div>
+      )}
+      <PendingFiles files={o.files} />
       <div class="meta">
         {o.state === "failed" && o.error ? (
           <span class="msg-error" role="alert">
@@ -1003,9 +1028,17 @@ function Composer({ id, access, assigneeName }: { id: string; access: Access; as
     el.style.height = el.scrollHeight + 2 + "px";
   }, [text]);
 
+  const files = filesToSend(id);
+  const [waitFiles, setWaitFiles] = useState(false);
   const submit = () => {
-    if (!text.trim()) return;
-    sendMessage(text, note);
+    if (!text.trim() && !files.ready.length) return;
+    if (files.uploading) {
+      // Sent together or not at all: a reply without the file it talks about is worse.
+      setWaitFiles(true);
+      return;
+    }
+    setWaitFiles(false);
+    sendMessage(text, note, takeReady(id));
     setText("");
     drafts.delete(id);
   };
@@ -1024,6 +1057,7 @@ function Composer({ id, access, assigneeName }: { id: string; access: Access; as
         </p>
       )}
       {canned.popup}
+      <UploadTray conversationId={id} />
       <textarea
         id={REPLY_BOX_ID}
         ref={box}
@@ -1047,8 +1081,10 @@ function Composer({ id, access, assigneeName }: { id: string; access: Access; as
           }
         }}
         onBlur={stopTyping}
+        onPaste={(e) => pasteFiles(id, e)}
       />
       <div class="composer-bar">
+        <AttachButton conversationId={id} onPicked={() => box.current?.focus()} />
         <EmojiButton
           onPick={(emoji) => {
             const el = box.current;
@@ -1084,10 +1120,16 @@ function Composer({ id, access, assigneeName }: { id: string; access: Access; as
         >
           {note ? "Note" : "Reply"}
         </button>
-        <span class="muted small">
-          {access === "observe" ? "Notes only while you observe. Join to reply." : note ? "Only agents will see this note." : "Type / for canned responses."}
+        <span class="muted small" role={waitFiles && files.uploading ? "status" : undefined}>
+          {waitFiles && files.uploading
+            ? "Wait until the files have uploaded, then send."
+            : access === "observe"
+              ? "Notes only while you observe. Join to reply."
+              : note
+                ? "Only agents will see this note."
+                : "Type / for canned responses."}
         </span>
-        <button type="submit" class="btn btn-primary" data-testid="send" disabled={!text.trim()}>
+        <button type="submit" class="btn btn-primary" data-testid="send" disabled={!text.trim() && !files.ready.length}>
           {note ? "Add note" : "Send"}
         </button>
       </div>
