@@ -9,6 +9,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import {
   ALICE,
+  attend,
   eventually,
   launchBrowser,
   loginAgent,
@@ -104,7 +105,7 @@ describe("chat between a visitor and an agent", () => {
 
     // The agent is looking at the dashboard (reading needs a focused, visible page; the
     // visitor's page had the focus a moment ago).
-    await page.bringToFront();
+    await attend(page);
     await item.first().click();
     await page.waitForURL((u) => u.pathname === "/app/c/" + convId);
     const msg = page.locator('[data-testid="msg"][data-kind="visitor"]');
@@ -164,7 +165,8 @@ describe("chat between a visitor and an agent", () => {
     await reply.waitFor();
     assert.equal(await reply.locator(".bu").textContent(), REPLY);
     await shot(visitor.page, "widget-reply");
-    // The visitor has the chat open, so the agent's tick turns to "read".
+    // The visitor has the chat open (and looks at it), so the agent's tick turns to "read".
+    await attend(visitor.page);
     await eventually("the reply's tick to say Read", async () =>
       (await sent.first().locator('[aria-label="Read"], [title="Read"]').count()) > 0,
     );

@@ -193,6 +193,18 @@ export async function eventually(what, fn, { timeout = WAIT_MS, interval = 50 } 
   }
 }
 
+/**
+ * Puts a person's page in front and waits until it has the focus, as a person looking at it
+ * would (reads need a visible, focused page; background pages of a busy headless browser can
+ * lose it, so each try brings the page to the front again).
+ */
+export async function attend(page) {
+  await eventually("the page to have the focus", async () => {
+    await page.bringToFront();
+    return page.evaluate(() => document.visibilityState === "visible" && document.hasFocus());
+  });
+}
+
 /** Waits until `locator` matches exactly `n` elements. */
 export async function waitForCount(locator, n, what = `${n} elements`) {
   return eventually(what, async () => (await locator.count()) === n);
