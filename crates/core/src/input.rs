@@ -111,6 +111,9 @@ pub enum ErrorCode {
     InvalidTagName,
     /// A query parameter of the inbox filter is malformed (`GET /api/v1/conversations`).
     InvalidFilter,
+    /// A search is empty (no letter or digit), longer than 200 characters, has more than 16
+    /// words, or asks for a bad limit (`GET /api/v1/search`).
+    InvalidSearch,
 }
 
 /// Text of a message, as typed: trimmed of surrounding blank space only, never rewritten or
