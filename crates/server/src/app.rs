@@ -118,6 +118,7 @@ pub fn router(state: AppState) -> Router {
         .route("/visitors", get(http::visitors::live))
         .route("/visitors/{id}/chat", post(http::visitors::start_chat))
         .route("/contacts/{id}/visit", get(http::visitors::details))
+        .route("/search", get(http::search::search))
         .route("/tags", get(http::tags::list).post(http::tags::create))
         .route(
             "/tags/{id}",

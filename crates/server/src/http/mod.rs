@@ -6,6 +6,7 @@ pub mod bans;
 pub mod canned;
 pub mod health;
 pub mod pages;
+pub mod search;
 pub mod setup;
 pub mod tags;
 pub mod teams;
