@@ -135,6 +135,7 @@ const SHORTCUTS: [string, string][] = [
   ["/", "At the start of the reply box: pick a canned response"],
   ["e", "Resolve"],
   ["a", "Take the chat, or assign it (transfer)"],
+  ["Ctrl+K", "Search conversations and contacts (⌘K on a Mac)"],
   ["Esc", "Leave the box you are typing in"],
   ["?", "This list"],
 ];
