@@ -229,6 +229,35 @@ impl SearchQuery {
         folded.starts_with(prefix) || self.terms().any(|t| t == folded)
     }
 
+    /// How well `text` matches, for ranking: BM25's weighting of each of the query's runs
+    /// (more occurrences count, with diminishing returns; a long text counts less), summed.
+    /// Without BM25's inverse document frequency: every candidate matches every run, and
+    /// computing it costs a pass over all of a run's matches in the index (see
+    /// `docs/benchmarks.md`). 0 when nothing matches.
+    pub fn score(&self, text: &str) -> f64 {
+        const K1: f64 = 1.2;
+        const B: f64 = 0.75;
+        /// A typical chat message, in words.
+        const AVERAGE_WORDS: f64 = 24.0;
+        let terms: Vec<&str> = self.terms().collect();
+        let last = terms.len() - 1;
+        let mut tf = vec![0u32; terms.len()];
+        let mut len = 0u32;
+        for (s, e) in words(text) {
+            len += 1;
+            let w = fold(&text[s..e]);
+            for (i, t) in terms.iter().enumerate() {
+                if w == *t || (i == last && w.starts_with(t)) {
+                    tf[i] += 1;
+                }
+            }
+        }
+        let norm = K1 * (1.0 - B + B * f64::from(len) / AVERAGE_WORDS);
+        tf.iter()
+            .map(|&n| f64::from(n) * (K1 + 1.0) / (f64::from(n) + norm))
+            .sum()
+    }
+
     /// `text` around its first match, at most `max_chars` characters of it (plus an ellipsis
     /// at a cut end), as segments; whitespace runs become one space. Without a match, the
     /// start of the text.
@@ -531,6 +560,18 @@ mod tests {
             marked(&q("ann@example.com").snippet("write to ann@example.com", 160)),
             "write to [ann]@[example].[com]"
         );
+    }
+
+    #[test]
+    fn scores_favour_more_matches_and_shorter_texts() {
+        let s = q("refund ord");
+        assert_eq!(s.score("nothing here"), 0.0);
+        let one = s.score("refund please");
+        assert!(s.score("refund refund order") > one);
+        assert!(one > s.score(&format!("refund {}", "word ".repeat(60))));
+        // The prefix counts, folded like everything else.
+        assert!(s.score("REFUND ORDERS") > one);
+        assert!(q("creme").score("Crème") > 0.0);
     }
 
     #[test]

@@ -22,6 +22,8 @@ mod mentions;
 mod queries;
 mod rows;
 mod search;
+#[cfg(feature = "seed")]
+mod seed;
 mod tags;
 mod teams;
 mod visits;
@@ -31,6 +33,8 @@ pub use bans::*;
 pub use canned::*;
 pub use queries::*;
 pub use search::CANDIDATES as SEARCH_CANDIDATES;
+#[cfg(feature = "seed")]
+pub use seed::{SeedPlan, SeedReport};
 pub use teams::*;
 pub use visits::NewPageView;
 pub use writer::{CommitHook, Notice, Scope, Target, TransferTo, WriteOp, WriteOutcome};
