@@ -667,7 +667,20 @@ impl Store {
                     messages,
                 });
             }
-            self.seed_batch(org, website, &rows).await?;
+            // A running server may hold the write lock a moment (SQLite): nothing of a failed
+            // batch was stored, so it is tried again.
+            let mut tries = 0;
+            loop {
+                match self.seed_batch(org, website, &rows).await {
+                    Err(crate::StoreError::Unavailable(e))
+                        if tries < 20 && e.contains("locked") =>
+                    {
+                        tries += 1;
+                        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                    }
+                    r => break r?,
+                }
+            }
             report.contacts += rows.len();
             report.conversations += rows.len();
             report.messages += rows.iter().map(|r| r.messages.len()).sum::<usize>();

@@ -51,7 +51,6 @@ export function SearchBox() {
   const [open, setOpen] = useState(false);
   const [active, setActive] = useState(0);
   const input = useRef<HTMLInputElement>(null);
-  const box = useRef<HTMLDivElement>(null);
   const token = useRef(0);
 
   // Ctrl+K / ⌘K, from anywhere (even a text box: it is not a character anyone types).
@@ -66,15 +65,6 @@ export function SearchBox() {
     addEventListener("keydown", onKey);
     return () => removeEventListener("keydown", onKey);
   }, []);
-
-  useEffect(() => {
-    if (!open) return;
-    const away = (e: MouseEvent) => {
-      if (box.current && !box.current.contains(e.target as Node)) setOpen(false);
-    };
-    document.addEventListener("mousedown", away);
-    return () => document.removeEventListener("mousedown", away);
-  }, [open]);
 
   // Ask as the text settles; a late reply to older text is dropped.
   useEffect(() => {
@@ -129,7 +119,7 @@ export function SearchBox() {
   const index = (key: string) => options.findIndex((o) => o.key === key);
 
   return (
-    <div class="search" ref={box} role="search">
+    <div class="search" role="search">
       <input
         ref={input}
         type="text"
@@ -146,6 +136,8 @@ export function SearchBox() {
         value={text}
         data-testid="search-input"
         onFocus={() => setOpen(true)}
+        // Tabbing away closes it; a click on a result keeps the focus (mousedown is prevented).
+        onBlur={() => setOpen(false)}
         onInput={(e) => {
           setText(e.currentTarget.value);
           setOpen(true);
