@@ -105,7 +105,7 @@ async fn agents_find_conversations_notes_and_contacts(backend: Backend) {
             &ok(agent.get(&path("parc")).await)["conversations"],
             "conversation_id"
         ),
-        [conv.clone()]
+        [conv.as_str()]
     );
 
     // An internal note is found, and says it is one.
@@ -240,7 +240,7 @@ async fn another_organizations_data_is_never_returned(backend: Backend) {
         (&agent_b, &said[1], &said[0]),
     ] {
         let r = ok(agent.get(&path("blue order")).await);
-        assert_eq!(ids(&r["conversations"], "conversation_id"), [mine.clone()]);
+        assert_eq!(ids(&r["conversations"], "conversation_id"), [mine.as_str()]);
         let r = ok(agent.get(&path("walter")).await);
         assert_eq!(r["contacts"].as_array().unwrap().len(), 1, "{r}");
         assert!(!r.to_string().contains(theirs.as_str()));
