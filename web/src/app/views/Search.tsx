@@ -109,6 +109,12 @@ export function SearchBox() {
   const optionId = (key: string) => "search-opt-" + key;
   const showing = open && searchable(text.trim());
 
+  // Arrowing past the panel's edge brings the active result into view.
+  const activeKey = showing && options[at] ? options[at]!.key : null;
+  useEffect(() => {
+    if (activeKey) document.getElementById(optionId(activeKey))?.scrollIntoView({ block: "nearest" });
+  }, [activeKey]);
+
   const choose = (o: Option | undefined) => {
     if (!o) return;
     setOpen(false);
@@ -129,7 +135,7 @@ export function SearchBox() {
         aria-expanded={showing}
         aria-controls="search-results"
         aria-autocomplete="list"
-        aria-activedescendant={showing && options[at] ? optionId(options[at]!.key) : undefined}
+        aria-activedescendant={activeKey ? optionId(activeKey) : undefined}
         aria-keyshortcuts="Control+K Meta+K"
         placeholder="Search  (Ctrl+K)"
         maxLength={MAX_CHARS}
