@@ -125,6 +125,9 @@ pub enum ErrorCode {
     /// An uploaded file is empty, markup (HTML, SVG, XML), or of a kind not accepted
     /// (`crates/core/src/files.rs`).
     FileTypeNotAllowed,
+    /// A search is empty (no letter or digit), longer than 200 characters, has more than 16
+    /// words, or asks for a bad limit (`GET /api/v1/search`).
+    InvalidSearch,
 }
 
 /// Text of a message, as typed: trimmed of surrounding blank space only, never rewritten or

@@ -19,6 +19,7 @@ pub mod mentions;
 pub mod protocol;
 pub mod queue;
 pub mod routing;
+pub mod search;
 pub mod tags;
 pub mod teams;
 pub mod visitors;

@@ -126,6 +126,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/contacts/{id}/merge", post(http::contacts::merge))
         .route("/contacts/{id}/visit", get(http::visitors::details))
+        .route("/search", get(http::search::search))
         .route("/tags", get(http::tags::list).post(http::tags::create))
         .route(
             "/tags/{id}",

@@ -30,7 +30,7 @@ impl ApiError {
                 StatusCode::UNPROCESSABLE_ENTITY
             }
             InvalidId | InvalidJson | InvalidFrame | UnsupportedVersion | HelloRequired
-            | InvalidFilter => StatusCode::BAD_REQUEST,
+            | InvalidFilter | InvalidSearch => StatusCode::BAD_REQUEST,
             FrameTooLarge | BodyTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             UnknownSiteKey | NotFound => StatusCode::NOT_FOUND,
             InvalidVisitorToken | VisitorTokenExpired | Unauthenticated | InvalidCredentials => {
@@ -136,6 +136,12 @@ impl From<frontdesk_core::contacts::ContactError> for ApiError {
 impl From<frontdesk_core::contacts::ContactFilterError> for ApiError {
     fn from(e: frontdesk_core::contacts::ContactFilterError) -> Self {
         Self::new(e.code(), e.to_string())
+    }
+}
+
+impl From<frontdesk_core::search::SearchError> for ApiError {
+    fn from(e: frontdesk_core::search::SearchError) -> Self {
+        Self::new(ErrorCode::InvalidSearch, e.to_string())
     }
 }
 

@@ -23,6 +23,9 @@ mod contacts;
 mod mentions;
 mod queries;
 mod rows;
+mod search;
+#[cfg(feature = "seed")]
+mod seed;
 mod tags;
 mod teams;
 mod visits;
@@ -33,6 +36,9 @@ pub use bans::*;
 pub use canned::*;
 pub use contacts::MergeOutcome;
 pub use queries::*;
+pub use search::CANDIDATES as SEARCH_CANDIDATES;
+#[cfg(feature = "seed")]
+pub use seed::{SeedPlan, SeedReport};
 pub use teams::*;
 pub use visits::NewPageView;
 pub use writer::{CommitHook, Notice, Scope, Target, TransferTo, WriteOp, WriteOutcome};

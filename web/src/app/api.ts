@@ -30,6 +30,7 @@ import type { SetupResponse } from "../generated/SetupResponse";
 import type { SetupStatus } from "../generated/SetupStatus";
 import type { SiteRouting } from "../generated/SiteRouting";
 import type { StatusRequest } from "../generated/StatusRequest";
+import type { SearchResults } from "../generated/SearchResults";
 import type { Tag } from "../generated/Tag";
 import type { TeamView } from "../generated/TeamView";
 import type { TransferRequest } from "../generated/TransferRequest";
@@ -154,6 +155,8 @@ export const api = {
   /** A tag of the list by id, or by name (created if the organization has none of that name). */
   addTag: (id: string, body: AddTagRequest) => request<Conversation>("POST", conv(id) + "/tags", body),
   removeTag: (id: string, tagId: string) => request<Conversation>("DELETE", conv(id) + "/tags/" + encodeURIComponent(tagId)),
+  /** Conversations and contacts matching `text` (the last word as a prefix). */
+  search: (text: string, limit = 20) => request<SearchResults>("GET", "/api/v1/search" + q({ q: text, limit })),
 };
 
 /** Codes whose server detail says exactly what to fix ("password must be 8 to 128 characters"). */
@@ -175,6 +178,7 @@ const SPECIFIC = new Set([
   "invalid_merge",
   // "the file is larger than 10 MB"
   "file_too_large",
+  "invalid_search",
 ]);
 
 /**

@@ -8,6 +8,7 @@ pub mod contacts;
 pub mod files;
 pub mod health;
 pub mod pages;
+pub mod search;
 pub mod setup;
 pub mod tags;
 pub mod teams;

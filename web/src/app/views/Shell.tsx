@@ -8,6 +8,7 @@ import { api, ApiError, problemText } from "../api";
 import { askPermission, permission } from "../notify";
 import { linkClick, navigate, path } from "../router";
 import { logout, me, setStatus, socket, startInbox, toast } from "../store";
+import { SearchBox } from "./Search";
 
 type Section = "inbox" | "contacts" | "mentions" | "monitor" | "settings" | "visitors";
 function sectionOf(p: string): Section {
@@ -90,6 +91,7 @@ export function Shell({ children }: { children: ComponentChildren }) {
             Settings
           </a>
         </nav>
+        <SearchBox />
         <div class="topbar-right">
           {permission.value === "default" && (
             <button class="btn btn-small btn-ghost" type="button" onClick={() => void askPermission()}>
