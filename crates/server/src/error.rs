@@ -145,6 +145,22 @@ impl From<frontdesk_core::search::SearchError> for ApiError {
     }
 }
 
+/// A visitor token that cannot be used, as the widget is told (it starts a new session).
+impl From<crate::tokens::TokenError> for ApiError {
+    fn from(e: crate::tokens::TokenError) -> Self {
+        match e {
+            crate::tokens::TokenError::Expired => Self::new(
+                ErrorCode::VisitorTokenExpired,
+                "the visitor token has expired; start a new session",
+            ),
+            crate::tokens::TokenError::Invalid => Self::new(
+                ErrorCode::InvalidVisitorToken,
+                "the visitor token is not valid",
+            ),
+        }
+    }
+}
+
 impl From<TransitionError> for ApiError {
     fn from(e: TransitionError) -> Self {
         let code = match e {

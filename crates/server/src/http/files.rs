@@ -16,7 +16,6 @@ use super::auth::{CurrentAgent, agent_from_cookie};
 use crate::AppState;
 use crate::error::{ApiError, ApiResult};
 use crate::files::Staged;
-use crate::tokens::TokenError;
 use axum::Json;
 use axum::body::Body;
 use axum::extract::{ConnectInfo, Path, Query, State};
@@ -153,19 +152,15 @@ pub async fn visitor_from_bearer(
             "send the visitor token as Authorization: Bearer",
         )
     })?;
-    let claims = s.tokens.verify(token, now_ms()).map_err(|e| match e {
-        TokenError::Expired => ApiError::new(
-            ErrorCode::VisitorTokenExpired,
-            "the visitor token has expired; start a new session",
-        ),
-        TokenError::Invalid => ApiError::new(
-            ErrorCode::InvalidVisitorToken,
-            "the visitor token is not valid",
-        ),
-    })?;
-    match s.store.contact_in_org(&claims.contact_id).await? {
-        Some((org, c)) if c.website_id == claims.website_id => Ok((org, c.id)),
-        _ => Err(ApiError::new(
+    let claims = s.tokens.verify(token, now_ms())?;
+    // The token's contact, or the one it was merged into since (as on the socket).
+    match s
+        .store
+        .visitor_contact(&claims.contact_id, &claims.website_id)
+        .await?
+    {
+        Some((org, c)) => Ok((org, c.id)),
+        None => Err(ApiError::new(
             ErrorCode::InvalidVisitorToken,
             "this visitor no longer exists",
         )),

@@ -49,22 +49,14 @@ async fn serve(s: AppState, mut socket: WebSocket, ip: std::net::IpAddr) {
     };
     let claims = match token.as_deref().map(|t| s.tokens.verify(t, now_ms())) {
         Some(Ok(c)) => c,
-        Some(Err(TokenError::Expired)) => {
-            let e = ApiError::new(
-                ErrorCode::VisitorTokenExpired,
-                "the visitor token has expired; start a new session",
-            );
-            send_error(&mut socket, &e, None).await;
-            close(&mut socket, super::CLOSE_POLICY, "token expired").await;
-            return;
-        }
-        _ => {
-            let e = ApiError::new(
-                ErrorCode::InvalidVisitorToken,
-                "the visitor token is not valid",
-            );
-            send_error(&mut socket, &e, None).await;
-            close(&mut socket, super::CLOSE_POLICY, "invalid token").await;
+        other => {
+            let e = other.and_then(Result::err).unwrap_or(TokenError::Invalid);
+            let reason = match e {
+                TokenError::Expired => "token expired",
+                TokenError::Invalid => "invalid token",
+            };
+            send_error(&mut socket, &e.into(), None).await;
+            close(&mut socket, super::CLOSE_POLICY, reason).await;
             return;
         }
     };

@@ -3,6 +3,7 @@
 // word matching as a prefix); ↑/↓ move, Enter opens, Esc closes. Ctrl+K (⌘K) jumps here from
 // anywhere. Snippets are plain-text segments from the server; matches are <mark>ed text
 // nodes, never HTML.
+import type { ComponentChildren } from "preact";
 import { useEffect, useRef, useState } from "preact/hooks";
 import type { ContactHit } from "../../generated/ContactHit";
 import type { ConversationHit } from "../../generated/ConversationHit";
@@ -221,19 +222,28 @@ const contactPath = (id: string) => "/app/contacts/" + encodeURIComponent(id);
 
 type OptionProps = { id: string; active: boolean; onHover: () => void; onChoose: () => void };
 
-function ConversationOption({ h, id, active, onHover, onChoose }: OptionProps & { h: ConversationHit }) {
+/** One result row: keyboard-reachable (the input keeps the focus), chosen by a click. */
+function OptionRow({ id, active, onHover, onChoose, testId, dataId, children }: OptionProps & { testId: string; dataId: string; children: ComponentChildren }) {
   return (
     <div
       id={id}
       role="option"
       aria-selected={active}
       class={"search-option" + (active ? " is-active" : "")}
-      data-testid="search-conversation"
-      data-id={h.conversation_id}
+      data-testid={testId}
+      data-id={dataId}
       onMouseDown={(e) => e.preventDefault()}
       onMouseEnter={onHover}
       onClick={onChoose}
     >
+      {children}
+    </div>
+  );
+}
+
+function ConversationOption({ h, ...row }: OptionProps & { h: ConversationHit }) {
+  return (
+    <OptionRow {...row} testId="search-conversation" dataId={h.conversation_id}>
       <span class="search-line">
         <span class="search-name">{contactLabel(h.contact_name, h.contact_id)}</span>
         <StatusBadge status={h.status} />
@@ -245,23 +255,13 @@ function ConversationOption({ h, id, active, onHover, onChoose }: OptionProps & 
         <span class={"search-kind kind-" + h.message_kind}>{KIND_LABEL[h.message_kind]}</span>
         <Snippet segments={h.snippet} />
       </span>
-    </div>
+    </OptionRow>
   );
 }
 
-function ContactOption({ c, id, active, onHover, onChoose }: OptionProps & { c: ContactHit }) {
+function ContactOption({ c, ...row }: OptionProps & { c: ContactHit }) {
   return (
-    <div
-      id={id}
-      role="option"
-      aria-selected={active}
-      class={"search-option" + (active ? " is-active" : "")}
-      data-testid="search-contact"
-      data-id={c.id}
-      onMouseDown={(e) => e.preventDefault()}
-      onMouseEnter={onHover}
-      onClick={onChoose}
-    >
+    <OptionRow {...row} testId="search-contact" dataId={c.id}>
       <span class="search-line">
         <span class="search-name">{contactLabel(c.name, c.id)}</span>
         <span class="search-time">{[c.email, c.company].filter(Boolean).join(" · ") || "Contact"}</span>
@@ -269,6 +269,6 @@ function ContactOption({ c, id, active, onHover, onChoose }: OptionProps & { c: 
       <span class="search-snippet">
         <Snippet segments={c.snippet} />
       </span>
-    </div>
+    </OptionRow>
   );
 }
