@@ -33,4 +33,4 @@ export FRONTDESK_TEST_PG_RESTART_URL="postgres://postgres@127.0.0.1:5499/postgre
 export FRONTDESK_TEST_PG_RESTART_DATADIR="$restart_dir/data"
 
 export FRONTDESK_TEST_POSTGRES_URL="$url"
-cargo nextest run --workspace --locked --no-fail-fast -E 'test(/^postgres::/)'
+cargo nextest run --workspace --locked --no-fail-fast -E 'test(/(^|::)postgres::/)'

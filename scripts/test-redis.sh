@@ -21,4 +21,4 @@ pg="${FRONTDESK_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
 psql "$pg" -Atc 'select 1' >/dev/null || { echo "PostgreSQL is not reachable at $pg (run scripts/test-postgres.sh first)" >&2; exit 1; }
 
 export FRONTDESK_TEST_REDIS_URL="$redis" FRONTDESK_TEST_POSTGRES_URL="$pg"
-cargo nextest run --workspace --locked --no-fail-fast -E 'test(/^redis::/)'
+cargo nextest run --workspace --locked --no-fail-fast -E 'test(/(^|::)redis::/)'

@@ -31,7 +31,7 @@ cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
 step "rust: tests (SQLite)"
-cargo nextest run --workspace --locked --no-fail-fast -E 'not test(/^(postgres|redis)::/)'
+cargo nextest run --workspace --locked --no-fail-fast -E 'not test(/(^|::)(postgres|redis)::/)'
 
 step "generated files are fresh"
 if [ -n "$(git status --porcelain -- web/dist web/src/generated)" ]; then
@@ -39,6 +39,9 @@ if [ -n "$(git status --porcelain -- web/dist web/src/generated)" ]; then
   echo "web/dist or web/src/generated differs from what is committed: rebuild and commit them." >&2
   exit 1
 fi
+
+step "bench: the Node ws peer relay behaves as the Rust one (bench/relay-node)"
+(cd bench/relay-node && npm ci --no-audit --no-fund --loglevel=error && npm test)
 
 step "end-to-end (Debian chromium, playwright-core)"
 bash scripts/e2e.sh

@@ -146,7 +146,7 @@ describe("chat between a visitor and an agent", () => {
     const os = (await fact("OS").textContent()).trim();
     assert.match(os, /Linux/, `os: ${os}`);
     const language = (await fact("Language").textContent()).trim();
-    assert.equal(language, "en-US");
+    assert.equal(language, "en-US · American English", "the tag and its name");
     const timezone = (await fact("Timezone").textContent()).trim();
     assert.equal(timezone, "Europe/Berlin");
     await shot(page, "dashboard-conversation");

@@ -287,3 +287,18 @@ export async function waitForCounts(page, want) {
 export async function tabUnread(page, tab) {
   return (await page.getByTestId("tab-" + tab).locator(".unread-dot").count()) > 0;
 }
+
+/** The dashboard's REST API at `/api/v1` + `path`, called from `page` with its own cookie and Origin. */
+export async function api(page, method, path, body) {
+  return page.evaluate(
+    async ([method, path, body]) => {
+      const r = await fetch("/api/v1" + path, {
+        method,
+        headers: body ? { "Content-Type": "application/json" } : {},
+        body: body ? JSON.stringify(body) : undefined,
+      });
+      return { status: r.status, body: r.status === 204 ? null : await r.json() };
+    },
+    [method, path, body],
+  );
+}

@@ -19,22 +19,8 @@ import {
   widgetConnected,
   widgetSend,
   visitorSays,
+  api,
 } from "./harness.mjs";
-
-/** The dashboard's REST API, called with the page's own cookie and Origin. */
-async function api(page, method, path, body) {
-  return page.evaluate(
-    async ([method, path, body]) => {
-      const r = await fetch("/api/v1" + path, {
-        method,
-        headers: body ? { "Content-Type": "application/json" } : {},
-        body: body ? JSON.stringify(body) : undefined,
-      });
-      return { status: r.status, body: r.status === 204 ? null : await r.json() };
-    },
-    [method, path, body],
-  );
-}
 
 async function agentId(page, email) {
   const { body } = await api(page, "GET", "/agents");

@@ -62,6 +62,11 @@ describe("visitor context and live visitors", () => {
     const launcher = visitor.page.getByTestId("fd-launcher");
     await launcher.waitFor();
     assert.equal(await launcher.getAttribute("aria-expanded"), "false", "the chat starts closed");
+    // The closed chat (and the visitor's live socket) starts at the visitor's first move, not
+    // at load: before it, nothing of the chat runs on the page.
+    assert.equal(await visitor.page.locator("#frontdesk-widget").evaluate((h) => h.shadowRoot.querySelector("iframe")), null);
+    await visitor.page.mouse.move(200, 200);
+    await visitor.page.mouse.move(220, 240);
 
     const alice = await newPerson(browser);
     await loginAgent(alice.page, server, ALICE);

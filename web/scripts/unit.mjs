@@ -7,7 +7,7 @@ import { fileURLToPath } from "node:url";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 await esbuild.build({
-  entryPoints: { rich: join(root, "src/shared/rich.ts"), text: join(root, "src/shared/text.ts"), filters: join(root, "src/app/filter-rules.ts"), contacts: join(root, "src/app/contact-rules.ts"), files: join(root, "src/shared/files.ts") },
+  entryPoints: { rich: join(root, "src/shared/rich.ts"), text: join(root, "src/shared/text.ts"), filters: join(root, "src/app/filter-rules.ts"), contacts: join(root, "src/app/contact-rules.ts"), files: join(root, "src/shared/files.ts"), triggers: join(root, "src/widget/triggers.ts"), i18n: join(root, "src/widget/i18n.ts") },
   outdir: join(root, ".unit"),
   outExtension: { ".js": ".mjs" },
   bundle: true,

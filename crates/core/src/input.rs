@@ -128,6 +128,34 @@ pub enum ErrorCode {
     /// A search is empty (no letter or digit), longer than 200 characters, has more than 16
     /// words, or asks for a bad limit (`GET /api/v1/search`).
     InvalidSearch,
+    // Widget look (`crates/core/src/widget.rs`).
+    /// A widget colour is not `#rrggbb` (or `#rgb`).
+    InvalidColor,
+    /// A widget text (launcher label, welcome) is too long or has control characters.
+    InvalidWidgetText,
+    /// A page rule of the widget's look is malformed, or names a team that does not exist.
+    InvalidPageRule,
+    /// A pre-chat form's answers break a field's rule; the body's `fields` names each field
+    /// and why (`POST /api/v1/widget/prechat`).
+    InvalidForm,
+    /// A rating's scores are not 1–5, its comment is too long, or it rates what the site does
+    /// not ask (`POST /api/v1/widget/rating`).
+    InvalidRating,
+    /// A rating for a conversation that is not resolved.
+    NotResolved,
+    /// A proactive trigger breaks a rule (a bad condition, name or per-visit cap; see
+    /// `crates/core/src/triggers.rs`).
+    InvalidTrigger,
+    /// A trigger's greeting is empty or longer than 500 characters.
+    InvalidGreeting,
+    /// `identify` on a site that verifies identities, without a valid `hash` for the id (or
+    /// with a malformed id): the visitor stays who they were.
+    IdentityInvalid,
+    /// A tracked event's name or data breaks a rule (`crates/core/src/identity.rs`).
+    InvalidEvent,
+    /// A widget request from a page whose origin is not one of the site's allowed domains
+    /// (`GET /api/v1/widget/config`, `POST /api/v1/widget/session`).
+    OriginNotAllowed,
 }
 
 /// Text of a message, as typed: trimmed of surrounding blank space only, never rewritten or

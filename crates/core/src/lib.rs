@@ -11,18 +11,23 @@ pub mod bans;
 pub mod canned;
 pub mod contacts;
 pub mod conversation;
+pub mod embed;
 pub mod files;
 pub mod hours;
+pub mod identity;
 pub mod ids;
 pub mod input;
 pub mod mentions;
+pub mod prechat;
 pub mod protocol;
 pub mod queue;
 pub mod routing;
 pub mod search;
 pub mod tags;
 pub mod teams;
+pub mod triggers;
 pub mod visitors;
+pub mod widget;
 
 /// Milliseconds since the Unix epoch, UTC. Passed in by callers; the core never reads a clock.
 pub type Millis = i64;

@@ -283,6 +283,12 @@ pub enum ClientFrame {
         note: bool,
         #[serde(default)]
         attachments: Vec<AttachmentId>,
+        /// Visitors only: the proactive trigger whose greeting this send answers. When the send
+        /// starts a chat, the site's greeting for that rule is stored first (see
+        /// `docs/protocol.md`); otherwise it is ignored.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[ts(optional)]
+        greeting: Option<crate::triggers::TriggerId>,
     },
     /// `preview` (visitors only): the text typed so far, for agents who chose to see it. It is
     /// never stored; at most [`MAX_TYPING_PREVIEW_CHARS`] characters are passed on.
@@ -425,6 +431,12 @@ pub enum ServerFrame {
         contact: crate::contacts::ContactProfile,
         merged_from: Option<ContactId>,
     },
+    /// Agents: a visitor answered the pre-chat form of a conversation, or rated it; what
+    /// `GET /api/v1/conversations/{id}/feedback` now returns.
+    Feedback {
+        conversation_id: ConversationId,
+        feedback: crate::prechat::ConversationFeedback,
+    },
 }
 
 /// An agent, as the dashboard sees them.
@@ -483,6 +495,16 @@ pub struct WidgetSessionResponse {
     /// The departments the site routes by, in rule order: the widget asks the visitor to pick
     /// one before their first message. Empty: no question.
     pub departments: Vec<String>,
+    /// The chat's look for the page in `context`: colour, welcome (by page rule), the "we
+    /// reply in about N minutes" line, and the agents the header shows.
+    pub look: crate::widget::ChatLook,
+    /// The pre-chat form to fill in before the first message (`None`: none). Its department
+    /// field offers `departments`; offline, the same form is asked with the email required.
+    #[serde(default)]
+    pub prechat: Option<crate::prechat::PrechatForm>,
+    /// What to ask once the conversation is resolved.
+    #[serde(default)]
+    pub end_of_chat: crate::prechat::EndOfChat,
 }
 
 /// A contact (a website visitor), with the context of their latest visit.

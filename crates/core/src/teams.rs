@@ -141,6 +141,23 @@ impl SiteRouting {
     }
 }
 
+/// `GET /api/v1/widget/config?site_key=…`: what the loader on a customer's page reads before
+/// anything else, in one small public and cacheable answer (it holds nothing that the widget
+/// would not show, and creates no contact).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct WidgetConfig {
+    /// Whether the chat is open now, and whether to hide the launcher while it is closed.
+    pub availability: Availability,
+    /// Whether an agent of the organization is online (for the triggers' `agents` setting,
+    /// before any chat frame exists; as fresh as the answer's one-minute cache).
+    pub agents_online: bool,
+    /// The launcher's colour, position and label (the widget look).
+    pub look: crate::widget::LauncherLook,
+    /// The site's enabled proactive triggers, which the loader runs on the page.
+    pub triggers: crate::triggers::SiteTriggers,
+}
+
 /// Whether a site's chat is open, as the widget shows it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[ts(export)]

@@ -120,6 +120,9 @@ pub struct VisitorDetails {
     pub online: bool,
     /// The latest pages first, at most [`PAGE_TRAIL_MAX`].
     pub pages: Vec<PageView>,
+    /// Events the site's page tracked (`Frontdesk('track', …)`), the latest first, at most
+    /// [`crate::identity::EVENT_TRAIL_MAX`].
+    pub events: Vec<crate::identity::VisitorEvent>,
 }
 
 /// One row of the live visitors page: a visitor whose widget is connected now.

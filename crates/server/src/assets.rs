@@ -10,15 +10,6 @@ use rust_embed::Embed;
 #[folder = "../../web/dist/"]
 struct Dist;
 
-/// The policy for the widget frame: it may be framed by any site (the loader runs on customers'
-/// sites), but loads nothing from anywhere but this server. Images of a conversation are
-/// fetched with the visitor's token and shown from `blob:` URLs of those bytes.
-pub const FRAME_CSP: &str = "default-src 'self'; connect-src 'self' ws: wss:; img-src 'self' data: blob:; \
-    style-src 'self'; script-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors *";
-/// The policy for the dashboard: never framed.
-pub const APP_CSP: &str = "default-src 'self'; connect-src 'self' ws: wss:; img-src 'self' data:; \
-    style-src 'self'; script-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
-
 fn content_type(path: &str) -> &'static str {
     match path.rsplit('.').next() {
         Some("js") => "text/javascript; charset=utf-8",
@@ -32,7 +23,8 @@ fn content_type(path: &str) -> &'static str {
 }
 
 /// Serves one embedded file, or 404.
-pub fn serve(path: &str, csp: Option<&'static str>) -> Response {
+/// `csp` is the page's policy (the frame's and the dashboard's are in `http::embed`).
+pub fn serve(path: &str, csp: Option<&str>) -> Response {
     let Some(file) = Dist::get(path) else {
         return (StatusCode::NOT_FOUND, "not found").into_response();
     };
@@ -54,11 +46,8 @@ pub fn serve(path: &str, csp: Option<&'static str>) -> Response {
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
     );
-    if let Some(csp) = csp {
-        h.insert(
-            header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static(csp),
-        );
+    if let Some(csp) = csp.and_then(|c| HeaderValue::from_str(c).ok()) {
+        h.insert(header::CONTENT_SECURITY_POLICY, csp);
     }
     res
 }

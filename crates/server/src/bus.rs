@@ -78,6 +78,19 @@ pub enum Event {
         contact: frontdesk_core::contacts::ContactProfile,
         merged_from: Option<ContactId>,
     },
+    /// A visitor answered the pre-chat form or rated a conversation. Agents of `org` get it.
+    Feedback {
+        org: OrganizationId,
+        conversation_id: ConversationId,
+        feedback: frontdesk_core::prechat::ConversationFeedback,
+    },
+    /// A text frame of the benchmark relay (`bench_relay`), for the room's other sockets.
+    /// `from` is the sending socket's random tag, unique across nodes.
+    Relay {
+        room: Arc<str>,
+        from: u64,
+        text: Arc<str>,
+    },
 }
 
 pub trait Bus: Send + Sync + 'static {

@@ -63,6 +63,10 @@ pub struct Config {
     pub geoip_db: String,
     /// The largest file a visitor or an agent may upload, in bytes.
     pub max_upload_bytes: u64,
+    /// A benchmarking aid: serve `/relay`, which passes text frames between the sockets of a
+    /// room through the bus and the hub (`ws/relay.rs`). Never on in production.
+    #[serde(deserialize_with = "flag")]
+    pub bench_relay: bool,
 }
 
 impl Default for Config {
@@ -90,8 +94,43 @@ impl Default for Config {
             trust_forwarded_for: false,
             geoip_db: String::new(),
             max_upload_bytes: frontdesk_core::files::DEFAULT_MAX_UPLOAD_BYTES,
+            bench_relay: false,
         }
     }
+}
+
+/// A switch written `true`/`false` or, as in `FRONTDESK_BENCH_RELAY=1`, `1`/`0`.
+fn flag<'de, D: serde::Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+    struct Flag;
+    impl serde::de::Visitor<'_> for Flag {
+        type Value = bool;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("true, false, 1 or 0")
+        }
+        fn visit_bool<E: serde::de::Error>(self, v: bool) -> Result<bool, E> {
+            Ok(v)
+        }
+        fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<bool, E> {
+            match v {
+                0 => Ok(false),
+                1 => Ok(true),
+                _ => Err(E::invalid_value(serde::de::Unexpected::Unsigned(v), &self)),
+            }
+        }
+        fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<bool, E> {
+            u64::try_from(v)
+                .map_err(|_| E::invalid_value(serde::de::Unexpected::Signed(v), &self))
+                .and_then(|v| self.visit_u64(v))
+        }
+        fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<bool, E> {
+            match v {
+                "true" | "1" => Ok(true),
+                "false" | "0" => Ok(false),
+                _ => Err(E::invalid_value(serde::de::Unexpected::Str(v), &self)),
+            }
+        }
+    }
+    d.deserialize_any(Flag)
 }
 
 /// Values given on the command line; `None` leaves the lower layers' value.
@@ -173,6 +212,38 @@ mod tests {
             };
             let c = Config::load(Some(Path::new("f.toml")), &flags).unwrap();
             assert_eq!(c.listen.port(), 2000);
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn the_bench_relay_is_off_unless_turned_on() {
+        figment::Jail::expect_with(|jail| {
+            assert!(
+                !Config::load(None, &Overrides::default())
+                    .unwrap()
+                    .bench_relay
+            );
+            jail.set_env("FRONTDESK_BENCH_RELAY", "1");
+            assert!(
+                Config::load(None, &Overrides::default())
+                    .unwrap()
+                    .bench_relay
+            );
+            jail.set_env("FRONTDESK_BENCH_RELAY", "true");
+            assert!(
+                Config::load(None, &Overrides::default())
+                    .unwrap()
+                    .bench_relay
+            );
+            jail.set_env("FRONTDESK_BENCH_RELAY", "0");
+            assert!(
+                !Config::load(None, &Overrides::default())
+                    .unwrap()
+                    .bench_relay
+            );
+            jail.set_env("FRONTDESK_BENCH_RELAY", "2");
+            assert!(Config::load(None, &Overrides::default()).is_err());
             Ok(())
         });
     }

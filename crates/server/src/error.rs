@@ -26,9 +26,8 @@ impl ApiError {
         use ErrorCode::*;
         match self.code {
             MessageEmpty | MessageTooLong | InvalidClientId | InvalidName | InvalidEmail
-            | InvalidPassword | InvalidUrl | InvalidDomain | InvalidSettings | InvalidTagName => {
-                StatusCode::UNPROCESSABLE_ENTITY
-            }
+            | InvalidPassword | InvalidUrl | InvalidDomain | InvalidSettings | InvalidTagName
+            | InvalidTrigger | InvalidGreeting => StatusCode::UNPROCESSABLE_ENTITY,
             InvalidId | InvalidJson | InvalidFrame | UnsupportedVersion | HelloRequired
             | InvalidFilter | InvalidSearch => StatusCode::BAD_REQUEST,
             FrameTooLarge | BodyTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
@@ -36,7 +35,9 @@ impl ApiError {
             InvalidVisitorToken | VisitorTokenExpired | Unauthenticated | InvalidCredentials => {
                 StatusCode::UNAUTHORIZED
             }
-            Forbidden | CsrfRejected | InvalidSetupToken | Banned => StatusCode::FORBIDDEN,
+            Forbidden | CsrfRejected | InvalidSetupToken | Banned | OriginNotAllowed => {
+                StatusCode::FORBIDDEN
+            }
             Conflict | AlreadyAssigned | AgentAtCapacity | InvalidTransition | SetupDone
             | VisitorOffline => StatusCode::CONFLICT,
             RateLimited => StatusCode::TOO_MANY_REQUESTS,
@@ -47,6 +48,11 @@ impl ApiError {
             LimitReached => StatusCode::CONFLICT,
             FileTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             FileTypeNotAllowed => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            InvalidColor | InvalidWidgetText | InvalidPageRule => StatusCode::UNPROCESSABLE_ENTITY,
+            InvalidForm | InvalidRating => StatusCode::UNPROCESSABLE_ENTITY,
+            NotResolved => StatusCode::CONFLICT,
+            IdentityInvalid => StatusCode::FORBIDDEN,
+            InvalidEvent => StatusCode::UNPROCESSABLE_ENTITY,
         }
     }
 
@@ -89,6 +95,13 @@ impl From<StoreError> for ApiError {
                 Self::new(
                     ErrorCode::Unavailable,
                     "storage is unavailable; nothing was stored, try again",
+                )
+            }
+            StoreError::Full(cause) => {
+                tracing::error!(%cause, "storage full: writes fail until space is freed");
+                Self::new(
+                    ErrorCode::Unavailable,
+                    "the server's storage is full; nothing was stored, try again later",
                 )
             }
             StoreError::Closed => Self::new(
@@ -142,6 +155,12 @@ impl From<frontdesk_core::contacts::ContactFilterError> for ApiError {
 impl From<frontdesk_core::search::SearchError> for ApiError {
     fn from(e: frontdesk_core::search::SearchError) -> Self {
         Self::new(ErrorCode::InvalidSearch, e.to_string())
+    }
+}
+
+impl From<frontdesk_core::identity::IdentityError> for ApiError {
+    fn from(e: frontdesk_core::identity::IdentityError) -> Self {
+        Self::new(e.code(), e.to_string())
     }
 }
 

@@ -36,6 +36,8 @@ struct Inner {
     visitors: HashMap<ContactId, (OrganizationId, Vec<Conn>)>,
     org_visitors: HashMap<OrganizationId, Vec<ContactId>>,
     agents: HashMap<OrganizationId, Vec<AgentConn>>,
+    /// The benchmark relay's sockets by room, each with its sender tag (`bench_relay`).
+    rooms: HashMap<Arc<str>, Vec<(u64, Conn)>>,
 }
 
 #[derive(Default)]
@@ -113,6 +115,25 @@ impl Hub {
                 if list.is_empty() {
                     g.org_visitors.remove(&org);
                 }
+            }
+        }
+    }
+
+    /// Registers a benchmark relay socket in its room; `tag` marks the frames it sends.
+    pub fn add_relay(&self, room: &Arc<str>, tag: u64, conn: Conn) {
+        self.lock()
+            .rooms
+            .entry(room.clone())
+            .or_default()
+            .push((tag, conn));
+    }
+
+    pub fn remove_relay(&self, room: &str, conn_id: u64) {
+        let mut g = self.lock();
+        if let Some(list) = g.rooms.get_mut(room) {
+            list.retain(|(_, c)| c.id != conn_id);
+            if list.is_empty() {
+                g.rooms.remove(room);
             }
         }
     }
@@ -307,6 +328,27 @@ impl Hub {
                     })],
                 );
                 self.presence_changed(org, before);
+            }
+            Event::Feedback {
+                org,
+                conversation_id,
+                feedback,
+            } => {
+                self.to_agents(
+                    org,
+                    &[frame(&ServerFrame::Feedback {
+                        conversation_id: conversation_id.clone(),
+                        feedback: feedback.clone(),
+                    })],
+                );
+            }
+            Event::Relay { room, from, text } => {
+                let g = self.lock();
+                for (tag, conn) in g.rooms.get(room).into_iter().flatten() {
+                    if tag != from {
+                        send(conn, text);
+                    }
+                }
             }
             Event::Tags { org, tags } => {
                 self.to_agents(org, &[frame(&ServerFrame::Tags { tags: tags.clone() })]);

@@ -12,6 +12,7 @@
 //! again and its visitor token leads to the kept one. It changes no message and no `seq`:
 //! moving a conversation changes only whose it is.
 
+use crate::BeginWrite;
 use crate::{Db, Result, Store, StoreError, on_db};
 use frontdesk_core::contacts::*;
 use frontdesk_core::protocol::Contact;
@@ -316,7 +317,7 @@ impl Store {
         let email_set = patch.email.is_some() as i64;
         let email = patch.email.clone().flatten().map(|e| e.as_str().to_owned());
         on_db!(&self.db, |p| {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             // Written first: it locks the row (and, on SQLite, takes the write lock before the
             // read below).
             let n = sqlx::query(
@@ -419,7 +420,7 @@ impl Store {
             return Err(ContactError::MergeWithItself.into());
         }
         let moved: Vec<String> = on_db!(&self.db, |p| {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             // Lock both rows, in id order so that two opposite merges cannot deadlock; a
             // contact merged meanwhile no longer matches.
             let (first, second) = if kept < other {
@@ -514,6 +515,20 @@ impl Store {
             )
             .bind(kept.as_str())
             .bind(PAGE_TRAIL_MAX)
+            .execute(&mut *tx)
+            .await?;
+            // Tracked events too (the SDK's `track`), bounded alike.
+            sqlx::query("UPDATE contact_events SET contact_id = $1 WHERE contact_id = $2")
+                .bind(kept.as_str())
+                .bind(other.as_str())
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query(
+                "DELETE FROM contact_events WHERE contact_id = $1 AND id NOT IN \
+                 (SELECT id FROM contact_events WHERE contact_id = $1 ORDER BY at DESC, id DESC LIMIT $2)",
+            )
+            .bind(kept.as_str())
+            .bind(frontdesk_core::identity::EVENT_TRAIL_MAX)
             .execute(&mut *tx)
             .await?;
             // One visit row per contact: the newer visit stays, the counts add up, and the

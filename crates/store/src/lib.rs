@@ -20,6 +20,9 @@ mod attachments;
 mod bans;
 mod canned;
 mod contacts;
+mod forms;
+mod identity;
+mod looks;
 mod mentions;
 mod queries;
 mod rows;
@@ -28,6 +31,7 @@ mod search;
 mod seed;
 mod tags;
 mod teams;
+mod triggers;
 mod visits;
 mod writer;
 
@@ -35,13 +39,14 @@ pub use attachments::*;
 pub use bans::*;
 pub use canned::*;
 pub use contacts::MergeOutcome;
+pub use looks::*;
 pub use queries::*;
 pub use search::CANDIDATES as SEARCH_CANDIDATES;
 #[cfg(feature = "seed")]
 pub use seed::{SeedPlan, SeedReport};
 pub use teams::*;
 pub use visits::NewPageView;
-pub use writer::{CommitHook, Notice, Scope, Target, TransferTo, WriteOp, WriteOutcome};
+pub use writer::{CommitHook, Greeting, Notice, Scope, Target, TransferTo, WriteOp, WriteOutcome};
 
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
@@ -67,10 +72,14 @@ pub enum StoreError {
     /// The agent (named) already holds as many chats as their limit allows.
     #[error("{0} is at their chat limit")]
     AtCapacity(String),
-    /// The database did not answer or refused the write (down, disk full, busy past the
-    /// timeout). Nothing was stored; the caller may retry.
+    /// The database did not answer or refused the write (down, busy past the timeout).
+    /// Nothing was stored; the caller may retry.
     #[error("storage unavailable: {0}")]
     Unavailable(String),
+    /// The database's disk is full (SQLite's `SQLITE_FULL`, PostgreSQL's `disk_full`). Nothing
+    /// was stored; writes fail until space is freed, and reads still work.
+    #[error("storage full: {0}")]
+    Full(String),
     /// The writer has shut down.
     #[error("storage is shutting down")]
     Closed,
@@ -90,6 +99,11 @@ impl From<sqlx::Error> for StoreError {
         match &e {
             sqlx::Error::RowNotFound => StoreError::NotFound,
             sqlx::Error::Database(d) if d.is_unique_violation() => StoreError::Conflict,
+            // SQLite's primary result code 13 is SQLITE_FULL (no extended codes); 53100 is
+            // PostgreSQL's SQLSTATE disk_full.
+            sqlx::Error::Database(d) if matches!(d.code().as_deref(), Some("13" | "53100")) => {
+                StoreError::Full(e.to_string())
+            }
             _ => StoreError::Unavailable(e.to_string()),
         }
     }
@@ -123,6 +137,85 @@ macro_rules! sql {
 pub(crate) use on_db;
 pub(crate) use sql;
 
+/// Begins a transaction that will write. On SQLite it is `BEGIN IMMEDIATE`: the write lock is
+/// taken at once, waiting up to the busy timeout. A deferred transaction that reads and then
+/// writes fails at once with `SQLITE_BUSY` when another connection commits in between (WAL's
+/// stale-snapshot rule, which no busy timeout can wait out); an immediate one cannot.
+/// PostgreSQL's plain `BEGIN`.
+pub(crate) trait BeginWrite {
+    type Db: sqlx::Database;
+    /// A write transaction holds the whole database (SQLite's one writer): a row needs no lock
+    /// of its own, and a locking no-op `UPDATE` would only cost a statement.
+    const WHOLE_DATABASE: bool;
+    fn locks_whole_database(&self) -> bool {
+        Self::WHOLE_DATABASE
+    }
+    /// Messages are indexed for search by the transaction that inserts them, once, with
+    /// [`INDEX_MESSAGES_AFTER`] (SQLite's FTS5); PostgreSQL keeps a generated column instead.
+    fn indexes_search_by_transaction(&self) -> bool {
+        Self::WHOLE_DATABASE
+    }
+    async fn begin_write(&self) -> Result<sqlx::Transaction<'static, Self::Db>, sqlx::Error>;
+}
+
+impl BeginWrite for SqlitePool {
+    type Db = sqlx::Sqlite;
+    const WHOLE_DATABASE: bool = true;
+    async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, sqlx::Error> {
+        self.begin_with("BEGIN IMMEDIATE").await
+    }
+}
+
+impl BeginWrite for PgPool {
+    type Db = sqlx::Postgres;
+    const WHOLE_DATABASE: bool = false;
+    async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, sqlx::Error> {
+        self.begin().await
+    }
+}
+
+/// SQLite: the highest message rowid now; what a transaction inserts comes after it.
+const LAST_MESSAGE_ROWID: &str = "SELECT COALESCE(MAX(rowid), 0) FROM messages";
+
+/// SQLite: indexes for search the messages inserted after rowid `$1` (from
+/// [`LAST_MESSAGE_ROWID`] at the transaction's start), once, before the commit. A trigger per
+/// row cost a third of the writer's throughput: FTS5 flushes its pending index at every
+/// statement. Notes are indexed too (agents search them); system messages are not.
+const INDEX_MESSAGES_AFTER: &str = "INSERT INTO messages_fts (rowid, body, org) \
+    SELECT m.rowid, m.body, replace(c.organization_id, '-', '') FROM messages m \
+    JOIN conversations c ON c.id = m.conversation_id \
+    WHERE m.rowid > $1 AND m.kind IN ('visitor', 'agent', 'note')";
+
+/// A write transaction that inserts messages starts with `let mark = search_mark!(pool, tx);`
+/// and ends with `index_new_messages!(tx, mark);` before its commit: on SQLite that indexes its
+/// new messages once ([`INDEX_MESSAGES_AFTER`]); on PostgreSQL both do nothing. Macros, so they
+/// compile against whichever pool and transaction `on_db!` hands them.
+macro_rules! search_mark {
+    ($pool:expr, $tx:ident) => {
+        if $pool.indexes_search_by_transaction() {
+            Some(
+                sqlx::query_scalar::<_, i64>($crate::LAST_MESSAGE_ROWID)
+                    .fetch_one(&mut *$tx)
+                    .await?,
+            )
+        } else {
+            None
+        }
+    };
+}
+
+macro_rules! index_new_messages {
+    ($tx:ident, $mark:expr) => {
+        if let Some(after) = $mark {
+            sqlx::query($crate::INDEX_MESSAGES_AFTER)
+                .bind(after)
+                .execute(&mut *$tx)
+                .await?;
+        }
+    };
+}
+pub(crate) use {index_new_messages, search_mark};
+
 /// The storage handle. Cheap to clone.
 #[derive(Clone)]
 pub struct Store {
@@ -144,7 +237,14 @@ impl Store {
     /// Opens (creating if needed) a SQLite database file: WAL, `synchronous=FULL` so that a
     /// committed write survives power loss, foreign keys on, and a busy timeout.
     pub async fn open_sqlite(path: &Path) -> Result<Self> {
-        let opts = SqliteConnectOptions::new()
+        Self::open_sqlite_capped(path, None).await
+    }
+
+    /// [`Store::open_sqlite`], with every connection's `max_page_count` set when given: past
+    /// that many pages the database is full, and writes fail exactly as on a full disk
+    /// (`SQLITE_FULL`, [`StoreError::Full`]).
+    pub async fn open_sqlite_capped(path: &Path, max_page_count: Option<u64>) -> Result<Self> {
+        let mut opts = SqliteConnectOptions::new()
             .filename(path)
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
@@ -152,9 +252,18 @@ impl Store {
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(5))
             .pragma("temp_store", "memory");
+        if let Some(pages) = max_page_count {
+            opts = opts.pragma("max_page_count", pages.to_string());
+        }
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
             .min_connections(1)
+            // A pooled connection is never inside a transaction. One that believes it is has
+            // failed to roll back one that SQLite had already rolled back by itself (a full
+            // disk does that), and would refuse every later BEGIN: it is closed instead.
+            .before_acquire(|conn, _| {
+                Box::pin(async move { Ok(!sqlx::Connection::is_in_transaction(conn)) })
+            })
             .connect_with(opts)
             .await?;
         Ok(Self::new(Db::Sqlite(pool), 1))
@@ -173,7 +282,9 @@ impl Store {
         Ok(Self::new(Db::Postgres(pool), 4))
     }
 
-    /// Opens a database by URL: `postgres://…`, `sqlite://PATH` or a plain file path.
+    /// Opens a database by URL: `postgres://…`, `sqlite://PATH` or a plain file path. A SQLite
+    /// URL may end in `?max_page_count=N` to cap the database's size (see
+    /// [`Store::open_sqlite_capped`]; tests use it to fill a database as a disk fills).
     pub async fn open(url: &str) -> Result<Self> {
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             Self::open_postgres(url).await
@@ -182,7 +293,13 @@ impl Store {
                 .strip_prefix("sqlite://")
                 .or_else(|| url.strip_prefix("sqlite:"))
                 .unwrap_or(url);
-            Self::open_sqlite(Path::new(path)).await
+            let capped = path
+                .rsplit_once("?max_page_count=")
+                .and_then(|(path, n)| n.parse::<u64>().ok().map(|n| (path, n)));
+            match capped {
+                Some((path, pages)) => Self::open_sqlite_capped(Path::new(path), Some(pages)).await,
+                None => Self::open_sqlite(Path::new(path)).await,
+            }
         }
     }
 

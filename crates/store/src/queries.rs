@@ -1,6 +1,7 @@
 //! Reads, and writes that do not touch a conversation's order (tenants, agents, sessions,
 //! websites, contacts, settings). Conversation changes go through [`crate::Store::write`].
 
+use crate::BeginWrite;
 use crate::rows::*;
 use crate::{Result, Store, StoreError, entropy, now_ms, on_db, sql};
 use frontdesk_core::protocol::*;
@@ -17,6 +18,9 @@ pub struct Website {
     pub site_key: String,
     /// Routing rules, hours and what to do while closed.
     pub routing: frontdesk_core::teams::SiteRouting,
+    /// Where the widget may run, as the admin set it; `None`: the site's domain and its
+    /// subdomains (`frontdesk_core::embed::AllowedDomains::for_site`).
+    pub allowed_domains: Option<Vec<String>>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -28,10 +32,11 @@ struct WebsiteRow {
     domain: String,
     site_key: String,
     routing: Option<String>,
+    allowed_domains: Option<String>,
 }
 
 const WEBSITE_SELECT: &str = "SELECT w.id, w.organization_id, o.name AS organization_name, w.name, \
-    w.domain, w.site_key, w.routing FROM websites w JOIN organizations o ON o.id = w.organization_id";
+    w.domain, w.site_key, w.routing, w.allowed_domains FROM websites w JOIN organizations o ON o.id = w.organization_id";
 
 impl From<WebsiteRow> for Website {
     fn from(r: WebsiteRow) -> Self {
@@ -47,6 +52,10 @@ impl From<WebsiteRow> for Website {
                 .as_deref()
                 .and_then(|j| serde_json::from_str(j).ok())
                 .unwrap_or_default(),
+            allowed_domains: r
+                .allowed_domains
+                .as_deref()
+                .and_then(|j| serde_json::from_str(j).ok()),
         }
     }
 }
@@ -157,7 +166,7 @@ impl Store {
         let agent = AgentId::new(now, entropy());
         let site = WebsiteId::new(now, entropy());
         on_db!(&self.db, |p| {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             if let Some(key) = once_key {
                 let n = sqlx::query("INSERT INTO settings (key, value) VALUES ($1, '1') ON CONFLICT (key) DO NOTHING")
                     .bind(key)
@@ -307,6 +316,45 @@ impl Store {
             .await?;
         });
         self.website(&id).await?.ok_or(StoreError::NotFound)
+    }
+
+    /// Sets where a site's widget may run (entries checked by `frontdesk_core::embed`).
+    pub async fn set_allowed_domains(
+        &self,
+        org: &OrganizationId,
+        site: &WebsiteId,
+        domains: &[String],
+    ) -> Result<()> {
+        self.set_site_json(org, site, "allowed_domains", domains)
+            .await
+    }
+
+    /// Writes one of a site's JSON settings (`column`, one of this crate's names, never input);
+    /// `NotFound` for another tenant's site.
+    pub(crate) async fn set_site_json(
+        &self,
+        org: &OrganizationId,
+        site: &WebsiteId,
+        column: &'static str,
+        value: &(impl serde::Serialize + ?Sized),
+    ) -> Result<()> {
+        let json =
+            serde_json::to_string(value).map_err(|e| StoreError::Unavailable(e.to_string()))?;
+        on_db!(&self.db, |p| {
+            let n = sqlx::query(sql!(
+                "UPDATE websites SET {column} = $3 WHERE id = $1 AND organization_id = $2"
+            ))
+            .bind(site.as_str())
+            .bind(org.as_str())
+            .bind(&json)
+            .execute(p)
+            .await?
+            .rows_affected();
+            if n == 0 {
+                return Err(StoreError::NotFound);
+            }
+        });
+        Ok(())
     }
 
     pub async fn website(&self, id: &WebsiteId) -> Result<Option<Website>> {

@@ -8,7 +8,8 @@
 //! row's own (past) time, so id order is time order, as it is for live data. Deterministic: the
 //! same plan gives the same text.
 
-use crate::{Result, Store, on_db};
+use crate::BeginWrite;
+use crate::{Result, Store, index_new_messages, on_db, search_mark};
 use frontdesk_core::*;
 
 /// What to write.
@@ -297,7 +298,8 @@ impl Store {
             })
             .collect();
         on_db!(&self.db, |p| {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
+            let mark = search_mark!(p, tx);
             let mut q = sqlx::query(sqlx::AssertSqlSafe(contacts_sql));
             for r in rows {
                 let [name, email, phone, company] = &r.contact;
@@ -362,6 +364,7 @@ impl Store {
                 }
                 q.execute(&mut *tx).await?;
             }
+            index_new_messages!(tx, mark);
             tx.commit().await?;
         });
         Ok(())

@@ -2,6 +2,7 @@
 //! presence, sites' routing settings, the routing snapshot, the queue monitor, participants
 //! and the email outbox. Conversation changes still go through [`crate::Store::write`].
 
+use crate::BeginWrite;
 use crate::rows::*;
 use crate::{Result, Store, StoreError, entropy, now_ms, on_db, sql};
 use frontdesk_core::protocol::*;
@@ -192,7 +193,7 @@ impl Store {
             None => (None, None, 0),
         };
         on_db!(&self.db, |p| {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             let updated = sqlx::query(
                 "UPDATE teams SET name = $3, strategy = $4, overflow_team_id = $5, overflow_after_ms = $6, \
                  overflow_when_full = $7, away_action = $8, hours = $9 WHERE id = $1 AND organization_id = $2",
@@ -250,7 +251,7 @@ impl Store {
     /// overflows into it are removed.
     pub async fn delete_team(&self, org: &OrganizationId, id: &TeamId) -> Result<()> {
         on_db!(&self.db, |p| {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             let n = sqlx::query("DELETE FROM team_members WHERE team_id IN (SELECT id FROM teams WHERE id = $1 AND organization_id = $2)")
                 .bind(id.as_str())
                 .bind(org.as_str())
@@ -461,23 +462,7 @@ impl Store {
         site: &WebsiteId,
         routing: &SiteRouting,
     ) -> Result<()> {
-        let json =
-            serde_json::to_string(routing).map_err(|e| StoreError::Unavailable(e.to_string()))?;
-        on_db!(&self.db, |p| {
-            let n = sqlx::query(
-                "UPDATE websites SET routing = $3 WHERE id = $1 AND organization_id = $2",
-            )
-            .bind(site.as_str())
-            .bind(org.as_str())
-            .bind(&json)
-            .execute(p)
-            .await?
-            .rows_affected();
-            if n == 0 {
-                return Err(StoreError::NotFound);
-            }
-        });
-        Ok(())
+        self.set_site_json(org, site, "routing", routing).await
     }
 
     /// Merges text attributes into a contact's (a value of `""` removes the key); the
@@ -492,7 +477,7 @@ impl Store {
             return Ok(());
         }
         on_db!(&self.db, |p| {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write().await?;
             // Written first: it locks the row, and on SQLite takes the write lock before the read.
             sqlx::query("UPDATE contacts SET attributes = attributes WHERE id = $1")
                 .bind(id.as_str())

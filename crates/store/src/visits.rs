@@ -182,6 +182,7 @@ impl Store {
         });
         let Some(r) = row else { return Ok(None) };
         let pages = self.page_trail(org, contact).await?;
+        let events = self.contact_events(org, contact).await?;
         Ok(Some(VisitorDetails {
             contact_id: ContactId(r.id),
             website_id: WebsiteId(r.website_id),
@@ -206,6 +207,7 @@ impl Store {
             visit_started_at: r.visit_started_at,
             online: r.online_until.is_some_and(|u| u > now),
             pages,
+            events,
         }))
     }
 

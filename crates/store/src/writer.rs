@@ -6,13 +6,15 @@
 //! several, chosen by a hash of the conversation (or contact), so one conversation's writes stay
 //! in order while unrelated conversations commit side by side.
 
+use crate::BeginWrite;
 use crate::rows::*;
-use crate::{Db, Result, StoreError, entropy, now_ms, on_db, sql};
+use crate::{Db, Result, StoreError, entropy, index_new_messages, now_ms, on_db, search_mark, sql};
 use frontdesk_core::conversation::AgentRef;
 use frontdesk_core::files::{Attachment, AttachmentId};
 use frontdesk_core::protocol::{Conversation, Message, MessageKind, Role, Side};
 use frontdesk_core::routing::{Priority, TeamId, VisitorFacts, matching_rule};
 use frontdesk_core::teams::{NoticeKind, SiteRouting};
+use frontdesk_core::widget::WidgetLook;
 use frontdesk_core::*;
 use std::hash::{Hash, Hasher};
 use std::sync::{Arc, OnceLock, RwLock};
@@ -66,6 +68,14 @@ const PREVIEW_BYTES: usize = 160;
 pub enum Scope {
     Organization(OrganizationId),
     Contact(ContactId),
+}
+
+/// A conversation's row, and the id of the message a send's client id names, if stored.
+#[derive(sqlx::FromRow)]
+struct ConvAndRetry {
+    #[sqlx(flatten)]
+    row: ConvRow,
+    retry_of: Option<String>,
 }
 
 /// Which conversation a message goes to.
@@ -173,6 +183,31 @@ pub enum WriteOp {
         tag: TagId,
         on: bool,
     },
+    /// A visitor's `send` (a [`WriteOp::Send`] of kind visitor) that answers a proactive
+    /// trigger's greeting. When it starts a chat (a first conversation, or a resolved one that
+    /// it reopens), the greeting is stored just before it, as a `system` message whose author is
+    /// the agent or team the rule names, and the trigger's conversion is counted, all in the same
+    /// transaction. In a running chat the greeting is left out (no trigger shows there).
+    Greeted {
+        greeting: Greeting,
+        send: Box<WriteOp>,
+    },
+}
+
+/// A proactive trigger's greeting that the visitor replied to (see [`WriteOp::Greeted`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Greeting {
+    pub trigger_id: frontdesk_core::triggers::TriggerId,
+    pub website_id: WebsiteId,
+    /// The rule's greeting as stored (never what the browser says it showed).
+    pub text: MessageText,
+    /// The agent the rule names, or `None` for the team.
+    pub author_id: Option<AgentId>,
+    /// The name shown with it: the agent's, or the team's label.
+    pub author_name: String,
+    /// The rule opened the chat by itself, so this reply is also its accept (a bubble's accept
+    /// is counted when the visitor opens the chat from it).
+    pub accept: bool,
 }
 
 /// Where a transfer goes.
@@ -194,6 +229,7 @@ pub struct Notice {
 impl WriteOp {
     fn shard_key(&self) -> &str {
         match self {
+            WriteOp::Greeted { send, .. } => send.shard_key(),
             WriteOp::Send {
                 target: Target::LatestOfContact { contact_id, .. },
                 ..
@@ -243,6 +279,7 @@ impl WriteOp {
 
     fn scope(&self) -> Scope {
         match self {
+            WriteOp::Greeted { send, .. } => send.scope(),
             WriteOp::Send { scope, .. }
             | WriteOp::Act { scope, .. }
             | WriteOp::Receipt { scope, .. }
@@ -380,9 +417,14 @@ async fn run_shard(db: Db, mut rx: mpsc::Receiver<Job>, hook: Arc<OnceLock<Commi
             }
             Err(e) => {
                 tracing::warn!(error = %e, jobs = batch.len(), "write batch failed; nothing in it was stored");
+                let full = matches!(e, StoreError::Full(_));
                 let msg = e.to_string();
                 for job in batch.drain(..) {
-                    let _ = job.reply.send(Err(StoreError::Unavailable(msg.clone())));
+                    let _ = job.reply.send(Err(if full {
+                        StoreError::Full(msg.clone())
+                    } else {
+                        StoreError::Unavailable(msg.clone())
+                    }));
                 }
             }
         }
@@ -663,6 +705,7 @@ struct Placement {
 
 fn place(
     routing: Option<&str>,
+    look: Option<&str>,
     attributes: &str,
     url: Option<String>,
     language: Option<String>,
@@ -670,6 +713,11 @@ fn place(
     let settings: SiteRouting = routing
         .and_then(|r| serde_json::from_str(r).ok())
         .unwrap_or_default();
+    // Greeting by page: the page's rule, when it names a team, routes ahead of the site's rules.
+    let look: WidgetLook = look
+        .and_then(|l| serde_json::from_str(l).ok())
+        .unwrap_or_default();
+    let rules = look.routing_rules(url.as_deref(), &settings.rules);
     // Rules compare text: a number or boolean attribute reads as `42` or `true`.
     let attributes = frontdesk_core::contacts::attributes_as_text(
         &frontdesk_core::contacts::read_attributes(attributes),
@@ -684,7 +732,7 @@ fn place(
         .attributes
         .get("vip")
         .is_some_and(|v| v == "true" || v == "1" || v == "yes");
-    let (team, skill) = match matching_rule(&settings.rules, &facts) {
+    let (team, skill) = match matching_rule(&rules, &facts) {
         Some(rule) => (Some(rule.team.0.clone()), rule.skill.clone()),
         None => (settings.default_team.map(|t| t.0), None),
     };
@@ -708,10 +756,30 @@ pub(crate) fn site_closed(routing: Option<&str>, now: Millis) -> bool {
 /// its result and leaves no trace; a database failure aborts the whole batch.
 async fn run_batch(db: &Db, ops: &[&WriteOp]) -> Result<Vec<Result<WriteOutcome>>> {
     on_db!(db, |pool| {
-        let mut tx = pool.begin().await?;
+        let whole_database = pool.locks_whole_database();
+        let mut tx = pool.begin_write().await?;
+        let mark = search_mark!(pool, tx);
         let mut out = Vec::with_capacity(ops.len());
         for op in ops {
             let now = now_ms();
+            let (op, greeting) = match op {
+                WriteOp::Greeted { greeting, send }
+                    if matches!(
+                        **send,
+                        WriteOp::Send {
+                            kind: MessageKind::Visitor,
+                            ..
+                        }
+                    ) =>
+                {
+                    (&**send, Some(greeting))
+                }
+                WriteOp::Greeted { .. } => {
+                    out.push(Err(StoreError::NotFound));
+                    continue;
+                }
+                op => (*op, None),
+            };
             // An op that is refused (forbidden, at capacity, a bad transition) fails before it
             // writes anything but no-op locking updates, so the batch goes on without it.
             let r: Result<WriteOutcome> = async {
@@ -762,14 +830,25 @@ async fn run_batch(db: &Db, ops: &[&WriteOp]) -> Result<Vec<Result<WriteOutcome>
                             None => {
                                 files.as_ref().map_err(|_| StoreError::NotFound)?;
                                 let id = ConversationId::new(now, entropy());
-                                let (routing, attributes, url, language): (Option<String>, String, Option<String>, Option<String>) = sqlx::query_as(
-                                    "SELECT w.routing, ct.attributes, ct.current_url, ct.language FROM contacts ct \
+                                let (routing, look, attributes, url, language): (Option<String>, Option<String>, String, Option<String>, Option<String>) = sqlx::query_as(
+                                    "SELECT w.routing, (SELECT l.look FROM widget_looks l WHERE l.website_id = w.id), ct.attributes, ct.current_url, ct.language FROM contacts ct \
                                      JOIN websites w ON w.id = ct.website_id WHERE ct.id = $1",
                                 )
                                 .bind(contact_id.as_str())
                                 .fetch_one(&mut *tx)
                                 .await?;
-                                let p = place(routing.as_deref(), &attributes, url, language);
+                                let mut p = place(routing.as_deref(), look.as_deref(), &attributes, url.clone(), language.clone());
+                                // A page rule's team deleted since: the site's rules decide.
+                                if look.is_some() && let Some(team) = &p.team {
+                                    let exists: Option<(String,)> = sqlx::query_as("SELECT id FROM teams WHERE id = $1 AND organization_id = $2")
+                                        .bind(team)
+                                        .bind(organization_id.as_str())
+                                        .fetch_optional(&mut *tx)
+                                        .await?;
+                                    if exists.is_none() {
+                                        p = place(routing.as_deref(), None, &attributes, url, language);
+                                    }
+                                }
                                 let offline = offline_now!(tx, routing.as_deref(), organization_id.as_str(), now);
                                 sqlx::query(
                                     "INSERT INTO conversations (id, organization_id, website_id, contact_id, status, created_at, updated_at, \
@@ -788,6 +867,13 @@ async fn run_batch(db: &Db, ops: &[&WriteOp]) -> Result<Vec<Result<WriteOutcome>
                                 .bind(offline as i64)
                                 .execute(&mut *tx)
                                 .await?;
+                                // The visitor's pre-chat answers, waiting on the contact, are
+                                // this conversation's.
+                                sqlx::query("UPDATE form_answers SET conversation_id = $1 WHERE contact_id = $2 AND conversation_id IS NULL")
+                                    .bind(id.as_str())
+                                    .bind(contact_id.as_str())
+                                    .execute(&mut *tx)
+                                    .await?;
                                 created = true;
                                 id.0
                             }
@@ -797,18 +883,32 @@ async fn run_batch(db: &Db, ops: &[&WriteOp]) -> Result<Vec<Result<WriteOutcome>
                 };
 
                 // Lock the conversation's row: from here to commit, nobody else writes it.
-                let locked = sqlx::query("UPDATE conversations SET last_seq = last_seq WHERE id = $1")
-                    .bind(&conv_id)
-                    .execute(&mut *tx)
-                    .await?
-                    .rows_affected();
-                if locked == 0 {
-                    return Err(StoreError::NotFound);
+                // (SQLite's write transaction already holds the whole database.)
+                if !whole_database {
+                    let locked = sqlx::query("UPDATE conversations SET last_seq = last_seq WHERE id = $1")
+                        .bind(&conv_id)
+                        .execute(&mut *tx)
+                        .await?
+                        .rows_affected();
+                    if locked == 0 {
+                        return Err(StoreError::NotFound);
+                    }
                 }
-                let row: ConvRow = sqlx::query_as(sql!("{CONV_SELECT} WHERE c.id = $1"))
-                    .bind(&conv_id)
-                    .fetch_one(&mut *tx)
-                    .await?;
+                // With the row, whether a send's client id is stored already (a retry): one
+                // statement, not two, on every send.
+                let client_id = match op {
+                    WriteOp::Send { client_id, .. } => client_id.as_ref().map(|c| c.as_str()),
+                    _ => None,
+                };
+                let ConvAndRetry { row, retry_of } = sqlx::query_as(sql!(
+                    "SELECT q.*, (SELECT m.id FROM messages m WHERE m.conversation_id = q.id AND m.client_id = $2) AS retry_of \
+                     FROM ({CONV_SELECT} WHERE c.id = $1) q"
+                ))
+                .bind(&conv_id)
+                .bind(client_id)
+                .fetch_optional(&mut *tx)
+                .await?
+                .ok_or(StoreError::NotFound)?;
                 let in_scope = match op.scope() {
                     Scope::Organization(o) => o.as_str() == row.organization_id,
                     Scope::Contact(c) => c.as_str() == row.contact_id,
@@ -832,12 +932,11 @@ async fn run_batch(db: &Db, ops: &[&WriteOp]) -> Result<Vec<Result<WriteOutcome>
                         text,
                         ..
                     } => {
-                        if let Some(cid) = client_id {
+                        if let Some(prior_id) = &retry_of {
                             let prior: Option<MessageRow> = sqlx::query_as(sql!(
-                                "SELECT {MESSAGE_COLUMNS} FROM messages WHERE conversation_id = $1 AND client_id = $2"
+                                "SELECT {MESSAGE_COLUMNS} FROM messages WHERE id = $1"
                             ))
-                            .bind(&conv_id)
-                            .bind(cid.as_str())
+                            .bind(prior_id)
                             .fetch_optional(&mut *tx)
                             .await?;
                             if let Some(m) = prior {
@@ -897,6 +996,36 @@ async fn run_batch(db: &Db, ops: &[&WriteOp]) -> Result<Vec<Result<WriteOutcome>
                         }
                         if let Some(sys) = &system {
                             push_system!(tx, stored, &conv_id, seq, public, sys, false, now);
+                        }
+                        // A greeting answered: it opens the chat it started, before the reply.
+                        if let Some(g) = greeting
+                            && (created || before.status == ConversationStatus::Resolved)
+                            && g.website_id.as_str() == row.website_id
+                        {
+                            seq += 1;
+                            public += 1;
+                            let greeting_msg = insert_message!(
+                                tx,
+                                &conv_id,
+                                seq,
+                                Some(public),
+                                None::<&str>,
+                                MessageKind::System,
+                                g.author_id.as_ref().map(|a| a.as_str()),
+                                Some(g.author_name.as_str()),
+                                g.text.as_str(),
+                                now
+                            );
+                            stored.push(greeting_msg);
+                            sqlx::query(
+                                "UPDATE trigger_counts SET conversions = conversions + 1, accepts = accepts + $3 \
+                                 WHERE website_id = $1 AND trigger_id = $2",
+                            )
+                            .bind(g.website_id.as_str())
+                            .bind(g.trigger_id.as_str())
+                            .bind(g.accept as i64)
+                            .execute(&mut *tx)
+                            .await?;
                         }
                         seq += 1;
                         let msg_public = if kind.visible_to_visitor() {
@@ -1224,6 +1353,8 @@ async fn run_batch(db: &Db, ops: &[&WriteOp]) -> Result<Vec<Result<WriteOutcome>
                                 .await?;
                         }
                     }
+                    // Unwrapped into its send before this match.
+                    WriteOp::Greeted { .. } => return Err(StoreError::NotFound),
                     WriteOp::SetTag { by, tag, on, .. } => {
                         let locked = sqlx::query("UPDATE tags SET color = color WHERE id = $1 AND organization_id = $2")
                             .bind(tag.as_str())
@@ -1352,6 +1483,8 @@ async fn run_batch(db: &Db, ops: &[&WriteOp]) -> Result<Vec<Result<WriteOutcome>
             .await;
             match r {
                 Err(StoreError::Unavailable(e)) => return Err(StoreError::Unavailable(e)),
+                // SQLite may have rolled the whole transaction back: nothing of it may commit.
+                Err(StoreError::Full(e)) => return Err(StoreError::Full(e)),
                 // A unique violation here means another writer raced us past the row lock,
                 // which the lock rules out; treat it as a failed batch so the caller retries.
                 Err(StoreError::Conflict) => {
@@ -1360,6 +1493,7 @@ async fn run_batch(db: &Db, ops: &[&WriteOp]) -> Result<Vec<Result<WriteOutcome>
                 other => out.push(other),
             }
         }
+        index_new_messages!(tx, mark);
         tx.commit().await?;
         Ok(out)
     })

@@ -28,6 +28,7 @@ import type { TransferRequest } from "../generated/TransferRequest";
 import { errorText, isRetryable } from "../shared/errors";
 import { newClientId } from "../shared/ids";
 import { api, ApiError, problemText, type Tab } from "./api";
+import { feedbackChanged } from "./feedback";
 import { filterQuery, filters, matchesFilters } from "./filters";
 import { contactLabel } from "./format";
 import { beep, notify } from "./notify";
@@ -707,6 +708,9 @@ function onFrame(f: ServerFrame) {
       break;
     case "contact":
       contactChanged(f.contact, f.merged_from);
+      break;
+    case "feedback":
+      feedbackChanged(f.conversation_id, f.feedback);
       break;
     case "open_widget":
     case "visitor_conversation":

@@ -5,6 +5,7 @@ import type { AgentView } from "./AgentView";
 import type { ContactId } from "./ContactId";
 import type { ContactProfile } from "./ContactProfile";
 import type { Conversation } from "./Conversation";
+import type { ConversationFeedback } from "./ConversationFeedback";
 import type { ConversationId } from "./ConversationId";
 import type { ErrorCode } from "./ErrorCode";
 import type { Message } from "./Message";
@@ -47,4 +48,4 @@ by_name: string | null,
 /**
  * The transfer reason, if one was given.
  */
-text: string | null, } | { "type": "agent_status", agent_id: AgentId, status: AgentStatus, } | { "type": "error", code: ErrorCode, message: string, client_id: string | null, } | { "type": "pong" } | { "type": "visitor_page", contact_id: ContactId, page: PageView, } | { "type": "open_widget", conversation_id: ConversationId, } | { "type": "tags", tags: Array<Tag>, } | { "type": "contact", contact: ContactProfile, merged_from: ContactId | null, };
+text: string | null, } | { "type": "agent_status", agent_id: AgentId, status: AgentStatus, } | { "type": "error", code: ErrorCode, message: string, client_id: string | null, } | { "type": "pong" } | { "type": "visitor_page", contact_id: ContactId, page: PageView, } | { "type": "open_widget", conversation_id: ConversationId, } | { "type": "tags", tags: Array<Tag>, } | { "type": "contact", contact: ContactProfile, merged_from: ContactId | null, } | { "type": "feedback", conversation_id: ConversationId, feedback: ConversationFeedback, };

@@ -2,6 +2,7 @@
 import type { ContactId } from "./ContactId";
 import type { PageView } from "./PageView";
 import type { Utm } from "./Utm";
+import type { VisitorEvent } from "./VisitorEvent";
 import type { WebsiteId } from "./WebsiteId";
 
 /**
@@ -24,4 +25,9 @@ online: boolean,
 /**
  * The latest pages first, at most [`PAGE_TRAIL_MAX`].
  */
-pages: Array<PageView>, };
+pages: Array<PageView>, 
+/**
+ * Events the site's page tracked (`Frontdesk('track', …)`), the latest first, at most
+ * [`crate::identity::EVENT_TRAIL_MAX`].
+ */
+events: Array<VisitorEvent>, };

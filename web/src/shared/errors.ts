@@ -30,6 +30,7 @@ const TEXT: Partial<Record<ErrorCode, string>> = {
   invalid_settings: "Those settings are not valid.",
   file_too_large: "That file is too large to send.",
   file_type_not_allowed: "That kind of file can't be sent. Try an image, a PDF, a text file or a document.",
+  origin_not_allowed: "This chat is not set up for this website.",
 };
 
 export function errorText(code: ErrorCode | string, fallback?: string): string {

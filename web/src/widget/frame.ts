@@ -1,4 +1,6 @@
-// The chat frame (/widget/frame.html#site=SITEKEY): the visitor's side of a conversation.
+// The chat frame (/widget/frame.html?site=SITEKEY): the visitor's side of a conversation. The
+// key is in the query so the server can send the site's frame-ancestors; an old `#site=` URL
+// still works, framed by this server's own pages only.
 //
 // Plain DOM code over the skeleton in frame.html. Every piece of message data goes into the page
 // through textContent or text nodes, never as markup.
@@ -11,7 +13,14 @@
 import { EMOJI, parse, toDom } from "../shared/rich";
 import type { Attachment } from "../generated/Attachment";
 import type { Availability } from "../generated/Availability";
+import type { EndOfChat } from "../generated/EndOfChat";
+import type { FieldError } from "../generated/FieldError";
+import type { FormField } from "../generated/FormField";
+import type { PrechatForm } from "../generated/PrechatForm";
+import type { RatingRequest } from "../generated/RatingRequest";
 import type { ClientFrame } from "../generated/ClientFrame";
+import type { IdentifyRequest } from "../generated/IdentifyRequest";
+import type { IdentifyResponse } from "../generated/IdentifyResponse";
 import type { Message } from "../generated/Message";
 import type { PageContext } from "../generated/PageContext";
 import type { Problem } from "../generated/Problem";
@@ -21,24 +30,32 @@ import type { VisitorConversation } from "../generated/VisitorConversation";
 import type { WidgetSessionRequest } from "../generated/WidgetSessionRequest";
 import type { WidgetSessionResponse } from "../generated/WidgetSessionResponse";
 import { backoff, MAX_FRAME_BYTES, wsUrl } from "../shared/backoff";
-import { errorText, isRetryable } from "../shared/errors";
+import { errorText as sharedErrorText, isRetryable } from "../shared/errors";
 import { carriesFiles, fileSize, filesOf, nameQuery } from "../shared/files";
 import { newClientId } from "../shared/ids";
 import { splitLinks } from "../shared/text";
+import type { ChatLook } from "../generated/ChatLook";
+import { errorKey, language, setLanguage, t, translatePage } from "./i18n";
 
 /** A message not acknowledged yet; `files` were uploaded before it was sent. */
-type Outgoing = { client_id: string; text: string; files?: Attachment[] };
+/** `g`: the proactive trigger whose greeting this message answers (its first reply only). */
+type Outgoing = { client_id: string; text: string; files?: Attachment[]; g?: string };
 /** A file picked, dropped or pasted: uploading, ready to go with the next message, or refused. */
 type Upload = { el: HTMLElement; file: Attachment | null; state: "uploading" | "ready" | "failed" };
 type Pending = Outgoing & { el: HTMLElement; meta: HTMLElement; tries: number };
 type Shown = { m: Message; tick: HTMLElement | null };
 type Session = WidgetSessionResponse;
 
-const site = new URLSearchParams(location.hash.slice(1)).get("site") || "";
+const site =
+  new URLSearchParams(location.search).get("site") || new URLSearchParams(location.hash.slice(1)).get("site") || "";
 const TOKEN_KEY = "fd_token_" + site;
 const OUTBOX_KEY = "fd_outbox_" + site;
 const SEEN_KEY = "fd_seen_" + site;
 const EMAIL_KEY = "fd_email_" + site;
+/** Set once the pre-chat form was answered (until a conversation exists, which settles it). */
+const FORM_KEY = "fd_form_" + site;
+/** The conversation last rated here. */
+const RATED_KEY = "fd_rated_" + site;
 const TYPING_EVERY_MS = 2000;
 /** New text reaches an agent who watches the preview at most this often. */
 const PREVIEW_EVERY_MS = 300;
@@ -74,20 +91,36 @@ const queueWait = $("queue-wait");
 const leaveButton = $("leave-message");
 const leftNote = $("left-note");
 const composerError = $("composer-error");
-const pickerEl = $("department-picker");
-const departmentEl = $<HTMLSelectElement>("department");
-const departmentHint = $("department-hint");
+const prechatEl = $<HTMLFormElement>("prechat");
+const ratingEl = $("rating");
 const composer = $<HTMLFormElement>("composer");
 const input = $<HTMLTextAreaElement>("input");
 const trayEl = $("tray");
 const fileInput = $<HTMLInputElement>("file");
 const attachButton = $<HTMLButtonElement>("attach");
 const dropEl = $("drop");
+const agentsEl = $("agents");
+const welcomeEl = $("welcome");
+const replyEl = $("reply-time");
 
 const embedded = window.parent !== window;
+/** The page that embeds the frame (its frame-ancestors allowed it): the only origin the frame
+ * talks to and listens to. Chromium and Safari say it in ancestorOrigins; elsewhere the
+ * referrer says it; a page that sends no referrer is taken to be one of this server's own. */
+const parentOrigin = ((): string => {
+  const a = location.ancestorOrigins;
+  if (a && a.length) return a[0]!;
+  try {
+    return new URL(document.referrer).origin;
+  } catch (_) {
+    return location.origin;
+  }
+})();
 
 // --- state ---------------------------------------------------------------------------------
 let token: string | null = load(TOKEN_KEY);
+/** The contact the token names (the session says). */
+let contactId: string | null = null;
 let context: PageContext | null = null;
 let sessionContextUrl: string | null = null;
 let ws: WebSocket | null = null;
@@ -111,6 +144,8 @@ let syncing = false;
 let deliveredSent = 0;
 let readSent = 0;
 let lastAuthor = "";
+/** The highest seq the page was told of (or that was history when the socket opened). */
+let heardUpTo = 0;
 
 const pending = new Map<string, Pending>();
 let outbox: Outgoing[] = loadJson<Outgoing[]>(OUTBOX_KEY) || [];
@@ -131,19 +166,25 @@ let hoursTimer = 0;
 let queue: QueueStatus | null = null;
 /** Leaving a message instead of waiting: 1 = asked for an email first, 2 = left. */
 let leaving: 0 | 1 | 2 = 0;
-/** The departments the site routes by, in order; empty when it routes by none. */
-let departments: string[] = [];
-/** The visitor's pick for their first message (memory only); "" while none. */
-let department = "";
-/** Set once a message was queued here or a conversation exists: the department is settled. */
+/** The site's pre-chat form (its department field fed by routing); null when it asks none. */
+let form: PrechatForm | null = null;
+let endOfChat: EndOfChat = { csat: true, ces: false };
+/** The form was answered; messages may go. */
+let formDone = load(FORM_KEY) === "1";
+let formBusy = false;
+/** What the form on screen was built for: the form, and whether as an offline message. */
+let formBuilt = "";
+/** Set once a message was queued here or a conversation exists: the form is settled. */
 let started = outbox.length > 0;
 /** Known to have no conversation yet (a new visitor, or the welcome said so). */
 let fresh = false;
-/** The socket the department went out on: once per socket, ahead of its first message. */
-let departmentSentOn: WebSocket | null = null;
 /** The largest file the server takes (the welcome says; this until then). */
 let maxUpload = 10 * 1024 * 1024;
 let uploads: Upload[] = [];
+/** A proactive trigger's greeting shown at the top of a chat not started yet (from the loader). */
+let greeting: { id: string; el: HTMLElement } | null = null;
+/** Trigger counts to report once the session has a token. */
+let reports: [string, string][] = [];
 
 // --- storage (may be blocked: third-party contexts, privacy modes) ---------------------------
 function load(key: string): string | null {
@@ -171,8 +212,7 @@ const saveOutbox = () => save(OUTBOX_KEY, outbox.length ? JSON.stringify(outbox)
 
 // --- the parent page ---------------------------------------------------------------------
 function toParent(m: object) {
-  // Nothing secret crosses here, and the frame cannot know which site embeds it.
-  if (embedded) window.parent.postMessage(m, "*");
+  if (embedded) window.parent.postMessage(m, parentOrigin);
 }
 
 function visible() {
@@ -180,13 +220,24 @@ function visible() {
 }
 
 addEventListener("message", (e: MessageEvent) => {
-  if (!embedded || e.source !== window.parent) return;
+  if (!embedded || e.source !== window.parent || e.origin !== parentOrigin) return;
   const m = e.data as { type?: unknown; context?: unknown; open?: unknown } | null;
   if (!m || typeof m !== "object") return;
   if (m.type === "fd:context" && m.context && typeof m.context === "object") {
+    const langBefore = context ? context.language : null;
     context = cleanContext(m.context as Record<string, unknown>);
+    applyLanguage(context.language);
     contextArrived();
-    if (!needSession && context.url !== sessionContextUrl) refreshContextSoon();
+    // A new page, or a language chosen by `setLanguage`: the agent's visitor panel shows both.
+    if (!needSession && (context.url !== sessionContextUrl || context.language !== langBefore)) refreshContextSoon();
+  } else if (m.type === "fd:greet") {
+    showGreeting((m as { greeting?: unknown }).greeting);
+  } else if (m.type === "fd:trigger") {
+    const r = m as { id?: unknown; event?: unknown };
+    if (typeof r.id === "string" && (r.event === "shown" || r.event === "accepted")) {
+      reports.push([r.id, r.event]);
+      flushReports();
+    }
   } else if (m.type === "fd:visibility") {
     panelOpen = m.open === true;
     if (panelOpen) {
@@ -196,8 +247,50 @@ addEventListener("message", (e: MessageEvent) => {
       stopTyping();
     }
     receipts();
+  } else if (m.type === "fd:identify" || m.type === "fd:attributes" || m.type === "fd:track" || m.type === "fd:logout") {
+    sdk(m as Record<string, unknown>);
   }
 });
+
+/** Whether a conversation is running (not resolved): no greeting may interrupt it. */
+function chatting(): boolean {
+  return conv ? conv.status !== "resolved" : convId !== null || outbox.length > 0;
+}
+
+/** Tells the loader what its triggers need to know. */
+function reportState() {
+  toParent({ type: "fd:state", online: agentsOnline, chatting: chatting() });
+}
+
+/** The loader's greeting, shown as the chat's first message until the visitor replies. */
+function showGreeting(g: unknown) {
+  if (greeting) greeting.el.remove();
+  greeting = null;
+  const f = g as { id?: unknown; text?: unknown; from?: { type?: unknown; name?: unknown } } | null;
+  if (!f || typeof f.id !== "string" || typeof f.text !== "string" || chatting()) return;
+  const item = el("div", "m a");
+  item.setAttribute("data-testid", "fd-greeting");
+  const name = f.from && f.from.type === "agent" && typeof f.from.name === "string" ? f.from.name : t("trigger.team");
+  item.append(el("div", "au", name), bubble(f.text.slice(0, 500)));
+  msgsEl.appendChild(item);
+  lastAuthor = "";
+  greeting = { id: f.id, el: item };
+  scrollDown();
+}
+
+/** Sends the counts the loader asked for (`POST /widget/trigger`), once there is a token. */
+function flushReports() {
+  if (!token) return;
+  for (const [id, event] of reports.splice(0)) {
+    fetch("/api/v1/widget/trigger", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ token, trigger_id: id, event }),
+    }).catch(() => {
+      // A count is best effort.
+    });
+  }
+}
 
 function cleanContext(c: Record<string, unknown>): PageContext {
   const s = (v: unknown) => (typeof v === "string" && v ? v.slice(0, 2048) : null);
@@ -223,8 +316,142 @@ function refreshContextSoon() {
   }, 1000);
 }
 
+// --- the JS SDK (docs/sdk.md): commands the loader passes on -----------------------------------
+/** Commands waiting for a session (the token) to act on. */
+const afterSession: (() => void)[] = [];
+function whenSession(f: () => void) {
+  if (token && !needSession) f();
+  else afterSession.push(f);
+}
+
+/** Errors the page hears as `Frontdesk('on', 'error', fn)`; the loader logs them too. */
+function sdkError(code: string, message: string) {
+  toParent({ type: "fd:error", code, message });
+}
+
+/** A widget API call with the visitor token; `null` (and an `fd:error`) when it fails. */
+async function widgetCall<T>(path: string, body: object): Promise<T | null> {
+  try {
+    const r = await fetch("/api/v1/widget/" + path, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: "Bearer " + token },
+      body: JSON.stringify(body),
+    });
+    const j = await r.json().catch(() => ({}));
+    if (r.ok) return j as T;
+    const p = j as Partial<Problem>;
+    sdkError(p.code || "http_" + r.status, p.detail || "");
+  } catch (_) {
+    sdkError("unavailable", "the request failed");
+  }
+  return null;
+}
+
+const str = (v: unknown) => (typeof v === "string" || typeof v === "number" ? String(v).slice(0, 1000) : undefined);
+const obj = (v: unknown) => (v && typeof v === "object" && !Array.isArray(v) ? (v as Record<string, unknown>) : null);
+
+function sdk(m: Record<string, unknown>) {
+  if (m.type === "fd:logout") return logout();
+  whenSession(() => {
+    if (m.type === "fd:identify") {
+      const u = obj(m.user) || {};
+      const body = { id: str(u.id) || "", email: str(u.email), name: str(u.name), hash: str(u.hash) } as IdentifyRequest;
+      widgetCall<IdentifyResponse>("identify", body).then((r) => {
+        if (!r) return;
+        const other = r.contact_id !== contactId;
+        token = r.token;
+        contactId = r.contact_id;
+        save(TOKEN_KEY, token);
+        if (other) {
+          // Now the site's user: their conversations, not the anonymous visitor's.
+          forgetVisitor();
+          ws && ws.close();
+        }
+      });
+    } else if (m.type === "fd:attributes" && obj(m.attributes)) {
+      widgetCall("attributes", { attributes: m.attributes });
+    } else if (m.type === "fd:track") {
+      widgetCall("events", { name: str(m.name) || "", data: obj(m.data) || undefined });
+    }
+  });
+}
+
+/** What belongs to whoever used this chat before: their conversation, unsent messages, email. */
+function forgetVisitor() {
+  resetConversation(null);
+  for (const p of pending.values()) p.el.remove();
+  pending.clear();
+  outbox = [];
+  saveOutbox();
+  save(EMAIL_KEY, null);
+  save(SEEN_KEY, null);
+  seen = null;
+  started = false;
+  setUnread(0);
+  setQueue(null);
+  endLeaving();
+  contactForm.hidden = false;
+  contactStatus.textContent = "";
+}
+
+/** `Frontdesk('logout')`: forget the token; the next chat is a new anonymous visitor. */
+function logout() {
+  token = null;
+  contactId = null;
+  save(TOKEN_KEY, null);
+  forgetVisitor();
+  needSession = true;
+  if (ws) ws.close();
+  else if (!fatal) connect();
+}
+
+/** Speaks `tag`'s language (or English): the page's words, and those shown now. */
+function applyLanguage(tag: string | null) {
+  const was = language();
+  if (setLanguage(tag) === was && document.documentElement.lang === was) return;
+  translatePage();
+  if (!needSession) agentName(conv ? conv.agent_name : null);
+  if (fatal) presenceEl.textContent = t("chat.unavailable");
+  if (availability) setHours(availability);
+  else offlineView();
+  setQueue(queue);
+}
+
+function errorText(code: string, fallback?: string): string {
+  const k = errorKey(code);
+  return k ? t(k) : sharedErrorText(code, fallback);
+}
+
 // --- session and socket --------------------------------------------------------------------
-async function startSession(): Promise<void> {
+/** The session request in flight, and whether another is wanted once it answers. */
+let sessionRun: Promise<void> | null = null;
+let sessionAgain = false;
+
+/**
+ * Starts (or refreshes) the visitor's session, one request at a time: a call while one is in
+ * flight runs once more after it, with the token the first one brought. Two requests side by
+ * side would make a new visitor into two contacts.
+ */
+function startSession(): Promise<void> {
+  if (sessionRun) {
+    sessionAgain = true;
+    return sessionRun;
+  }
+  const run = (async () => {
+    try {
+      do {
+        sessionAgain = false;
+        await sessionOnce();
+      } while (sessionAgain);
+    } finally {
+      sessionRun = null;
+    }
+  })();
+  sessionRun = run;
+  return run;
+}
+
+async function sessionOnce(): Promise<void> {
   const body: WidgetSessionRequest = {
     site_key: site,
     token,
@@ -245,17 +472,23 @@ async function startSession(): Promise<void> {
   }
   const s = (await res.json()) as Session;
   sessionContextUrl = body.context.url;
-  titleEl.textContent = s.website_name || s.organization_name || "Chat";
+  titleEl.textContent = s.website_name || s.organization_name || t("chat.title");
+  contactId = s.contact_id;
   setPresence(s.agents_online);
   // An older server sends no availability: always open.
   setHours(s.availability || null);
   if (s.new_visitor) fresh = true;
-  // An older server sends no departments: nothing to choose.
-  setDepartments(s.departments || []);
+  // An older server sends no look: the defaults stay.
+  if (s.look) applyLook(s.look);
+  // An older server sends no form: nothing to ask.
+  if (s.end_of_chat) endOfChat = s.end_of_chat;
+  setForm(s.prechat || null);
   const changed = s.token !== token;
   token = s.token;
   save(TOKEN_KEY, token);
   needSession = false;
+  flushReports();
+  for (const f of afterSession.splice(0)) f();
   // A new visitor means a new identity: the open socket (if any) belongs to the old one.
   if (changed && ws) ws.close();
 }
@@ -271,7 +504,7 @@ async function connect() {
       if (err.code === "unknown_site_key" || (err.status && err.status >= 400 && err.status < 500 && err.status !== 429)) {
         fatal = true;
         banner(errorText(err.code || "", err.message) + (err.code ? " (" + err.code + ")" : ""), true);
-        presenceEl.textContent = "Unavailable";
+        presenceEl.textContent = t("chat.unavailable");
         // Let the loader show its launcher now, so the visitor can read why.
         toParent({ type: "fd:hours", hide: false, until: 0 });
         return;
@@ -311,7 +544,7 @@ async function connect() {
 
 function scheduleReconnect() {
   if (fatal) return;
-  banner("Reconnecting…");
+  banner(t("chat.reconnecting"));
   clearTimeout(reconnectTimer);
   reconnectTimer = window.setTimeout(connect, backoff(attempt++));
 }
@@ -355,11 +588,13 @@ function onFrame(f: ServerFrame) {
       setPresence(f.agents_online);
       if (f.conversation) {
         useConversation(f.conversation.id);
+        // What was there before this socket is history, not news for the page.
+        heardUpTo = Math.max(heardUpTo, f.conversation.last_public_seq);
         setConversation(f.conversation);
         sync();
       } else {
         fresh = true;
-        pickerView();
+        formView();
       }
       for (const o of outbox) transmit(o);
       break;
@@ -435,7 +670,7 @@ function onError(code: string, message: string, clientId: string | null) {
     banner(errorText(code, message), true);
     setQueue(null);
     dotEl.className = "dot";
-    presenceEl.textContent = "Unavailable";
+    presenceEl.textContent = t("chat.unavailable");
     input.disabled = true;
     attachButton.disabled = true;
     $<HTMLButtonElement>("send").disabled = true;
@@ -484,14 +719,16 @@ function resetConversation(id: string | null) {
   transcriptRow.hidden = id === null;
   if (id) {
     started = true;
-    pickerView();
+    formView();
   }
+  ratingView();
   shown.clear();
   msgsEl.textContent = "";
-  lastSeq = lastOtherSeq = deliveredSent = 0;
+  lastSeq = lastOtherSeq = deliveredSent = heardUpTo = 0;
   readSent = seen && seen.c === id ? seen.s : 0;
   lastAuthor = "";
   syncing = false;
+  reportState();
   if (had) {
     setQueue(null);
     endLeaving();
@@ -507,6 +744,7 @@ function sync() {
 
 function setConversation(c: VisitorConversation) {
   conv = c;
+  reportState();
   agentName(c.agent_name);
   if (c.status !== "open") {
     // Someone took it (or it is over): no more waiting in line, and no email reply to announce.
@@ -517,6 +755,7 @@ function setConversation(c: VisitorConversation) {
     if (s.tick) setTick(s.tick, c.agent_read_seq >= seq ? "read" : c.agent_delivered_seq >= seq ? "delivered" : "sent");
   }
   if (c.last_public_seq > lastSeq) sync();
+  ratingView();
 }
 
 /**
@@ -547,6 +786,11 @@ function accept(m: Message, fromFrame: boolean): boolean {
     lastOtherSeq = m.seq;
     if (m.kind === "agent") {
       showTyping(null);
+      // New, not history: the page's `Frontdesk('on', 'message', fn)` hears it.
+      if (m.seq > heardUpTo) {
+        heardUpTo = m.seq;
+        toParent({ type: "fd:message", message: { text: m.text, author: m.author_name, conversation_id: m.conversation_id, at: m.created_at } });
+      }
       if (!visible() && (!seen || seen.c !== convId || m.seq > seen.s)) setUnread(unread + 1);
     }
   }
@@ -555,14 +799,20 @@ function accept(m: Message, fromFrame: boolean): boolean {
 }
 
 function render(m: Message): HTMLElement | null {
-  const kind = m.kind === "visitor" ? "v" : m.kind === "system" ? "s" : "a";
+  // A proactive greeting is stored as a system message named after its agent (or the team).
+  const greeted = m.kind === "system" && !!m.author_name;
+  if (greeted && greeting) {
+    greeting.el.remove();
+    greeting = null;
+  }
+  const kind = m.kind === "visitor" ? "v" : m.kind === "system" && !greeted ? "s" : "a";
   const item = el("div", "m " + kind);
   item.setAttribute("data-testid", "fd-message");
   item.setAttribute("data-kind", m.kind);
   item.setAttribute("data-seq", String(m.seq));
-  const author = m.kind === "agent" ? m.author_name || "Agent" : "";
+  const author = m.kind === "agent" || greeted ? m.author_name || t("chat.agent") : "";
   if (author && author !== lastAuthor) item.appendChild(el("div", "au", author));
-  lastAuthor = m.kind === "system" ? "" : author || "\u0000visitor";
+  lastAuthor = m.kind === "system" && !greeted ? "" : author || "\u0000visitor";
   if (m.text || !m.attachments.length) item.appendChild(m.kind === "agent" ? richBubble(m.text) : bubble(m.text));
   if (m.attachments.length) item.appendChild(filesEl(m.attachments));
   let tick: HTMLElement | null = null;
@@ -629,7 +879,7 @@ function filesEl(list: Attachment[]): HTMLElement {
           link.href = u;
           if (nearBottom()) img.addEventListener("load", scrollDown, { once: true });
         },
-        () => (img.alt = a.name + " (could not be loaded)"),
+        () => (img.alt = t("files.unloadable", { name: a.name })),
       );
     } else {
       link.download = a.name;
@@ -671,29 +921,29 @@ function addFiles(files: File[]) {
     const u: Upload = { el: chip, file: null, state: "uploading" };
     const remove = el("button", "", "\u00d7") as HTMLButtonElement;
     remove.type = "button";
-    remove.setAttribute("aria-label", "Remove " + (f.name || "file"));
+    remove.setAttribute("aria-label", t("files.remove", { name: f.name || t("files.pasted") }));
     remove.addEventListener("click", () => {
       uploads = uploads.filter((x) => x !== u);
       chip.remove();
       trayView();
       input.focus();
     });
-    chip.append(el("span", "fn", f.name || "Pasted image"), el("span", "fz", "Uploading…"), remove);
+    chip.append(el("span", "fn", f.name || t("files.pasted")), el("span", "fz", t("files.uploading")), remove);
     uploads.push(u);
     trayEl.appendChild(chip);
     if (f.size > maxUpload) {
-      uploadDone(u, null, "Too large: files can be up to " + fileSize(maxUpload) + ".");
+      uploadDone(u, null, t("files.too_large", { size: fileSize(maxUpload) }));
     } else if (!token) {
-      uploadDone(u, null, "Not connected yet; try again in a moment.");
+      uploadDone(u, null, t("files.not_connected"));
     } else {
       fetch("/api/v1/widget/attachments" + nameQuery(f), { method: "POST", headers: { authorization: "Bearer " + token }, body: f })
         .then(async (r) => {
           const body = await r.json().catch(() => null);
           if (r.ok) return uploadDone(u, body as Attachment, "");
           const p = body as Problem | null;
-          uploadDone(u, null, p ? errorText(p.code, p.detail) : "The upload failed (HTTP " + r.status + ").");
+          uploadDone(u, null, p ? errorText(p.code, p.detail) : t("files.failed_status", { status: r.status }));
         })
-        .catch(() => uploadDone(u, null, "The upload failed. Check your connection and try again."));
+        .catch(() => uploadDone(u, null, t("files.failed")));
     }
   }
   trayView();
@@ -707,14 +957,13 @@ function uploadDone(u: Upload, file: Attachment | null, error: string) {
   const note = u.el.querySelector(".fz") as HTMLElement;
   note.textContent = file ? fileSize(file.size) : error;
   if (!file) note.setAttribute("role", "alert");
-  if (file && composerError.textContent === WAIT_FOR_UPLOADS) composerError.hidden = true;
+  if (file && composerError.textContent === t("files.wait")) composerError.hidden = true;
 }
 
 function trayView() {
   trayEl.hidden = uploads.length === 0;
 }
 
-const WAIT_FOR_UPLOADS = "Wait until your files have uploaded, then send.";
 
 attachButton.addEventListener("click", () => fileInput.click());
 fileInput.addEventListener("change", () => {
@@ -751,18 +1000,18 @@ document.addEventListener("drop", (e) => {
 });
 
 type TickState = "pending" | "sent" | "delivered" | "read";
-const TICK_LABEL: Record<TickState, string> = { pending: "Sending", sent: "Sent", delivered: "Delivered", read: "Read" };
-function setTick(t: HTMLElement, state: TickState) {
-  let target = t;
-  if (!t.classList.contains("tk")) {
-    // `t` is a message's meta line: find or add its tick.
-    target = (t.querySelector(".tk") as HTMLElement | null) || t.appendChild(el("span", "tk"));
+function setTick(tick: HTMLElement, state: TickState) {
+  let target = tick;
+  if (!tick.classList.contains("tk")) {
+    // `tick` is a message's meta line: find or add its tick.
+    target = (tick.querySelector(".tk") as HTMLElement | null) || tick.appendChild(el("span", "tk"));
   }
   if (target.getAttribute("data-state") === state) return;
   target.setAttribute("data-state", state);
   target.setAttribute("role", "img");
-  target.setAttribute("aria-label", TICK_LABEL[state]);
-  target.title = TICK_LABEL[state];
+  const label = t(("tick." + state) as "tick.sent");
+  target.setAttribute("aria-label", label);
+  target.title = label;
   target.className = state === "read" ? "tk rd" : "tk";
   target.textContent = state === "sent" ? "\u2713" : state === "pending" ? "" : "\u2713\u2713";
   if (state === "pending") target.appendChild(clockIcon());
@@ -785,23 +1034,25 @@ function clockIcon(): SVGElement {
 }
 
 // --- sending --------------------------------------------------------------------------------
-/** Sends the composer's text; false when it moved the focus elsewhere (to the department). */
+/** Sends the composer's text; false when it moved the focus elsewhere (to the pre-chat form). */
 function submit(): boolean {
   const text = input.value.trim();
   const ready = uploads.filter((u) => u.state === "ready");
   if (!text && !ready.length) return true;
   if (uploads.some((u) => u.state === "uploading")) {
     composerError.hidden = false;
-    composerError.textContent = WAIT_FOR_UPLOADS;
+    composerError.textContent = t("files.wait");
     return true;
   }
-  if (needsDepartment() && !department) {
-    // The text stays in the box; the visitor picks, then sends again.
-    askDepartment();
+  if (needsForm()) {
+    // The text stays in the box; the form goes first, then this message.
+    sendForm(true);
     return false;
   }
   composerError.hidden = true;
   const o: Outgoing = { client_id: newClientId(), text };
+  // The first reply to a greeting names it: the server stores the greeting ahead of it.
+  if (greeting && !chatting()) o.g = greeting.id;
   if (ready.length) {
     o.files = ready.map((u) => u.file as Attachment);
     for (const u of ready) u.el.remove();
@@ -819,8 +1070,9 @@ function submit(): boolean {
   }
   outbox.push(o);
   saveOutbox();
+  reportState();
   started = true;
-  pickerView();
+  formView();
   transmit(o);
   scrollDown();
   return true;
@@ -835,17 +1087,12 @@ function frameFor(o: Outgoing): string {
     note: false,
     attachments: (o.files || []).map((a) => a.id),
   };
+  if (o.g) f.greeting = o.g;
   return JSON.stringify(f);
 }
 
 function transmit(o: Outgoing) {
   if (!live || !ws || ws.readyState !== WebSocket.OPEN) return;
-  // Ahead of the message that starts the conversation, on the same socket, so routing reads it.
-  // Again on a new socket while no conversation exists yet: saving it twice is harmless.
-  if (department && convId === null && departmentSentOn !== ws) {
-    departmentSentOn = ws;
-    send({ type: "set_contact", name: null, email: null, department });
-  }
   ws.send(frameFor(o));
 }
 
@@ -909,7 +1156,7 @@ function stopTyping() {
 
 function showTyping(name: string | null) {
   clearTimeout(typingTimer);
-  typingEl.textContent = name === null ? "" : (name || "Agent") + " is typing…";
+  typingEl.textContent = name === null ? "" : t("chat.typing", { name: name || t("chat.agent") });
   if (name !== null) typingTimer = window.setTimeout(() => showTyping(null), TYPING_LAPSE_MS);
 }
 
@@ -944,6 +1191,7 @@ function setUnread(n: number) {
 // --- presence, banners -------------------------------------------------------------------------
 function setPresence(online: boolean) {
   agentsOnline = online;
+  reportState();
   dotEl.className = online ? "dot on" : "dot";
   agentName(conv ? conv.agent_name : null);
   offlineView();
@@ -955,15 +1203,19 @@ function setPresence(online: boolean) {
  */
 function offlineView() {
   offlineEl.hidden = agentsOnline && !closed && leaving !== 1;
+  // The pre-chat form asks the email itself while it is on screen.
+  formView();
   if (leaving === 1) return;
-  offlineEl.setAttribute("aria-label", "We're away");
+  offlineEl.setAttribute("aria-label", t("offline.label"));
   // While closed the header already says we're away, and until when.
   offlineText.textContent =
-    (closed ? "" : "We're away right now. ") + "Leave a message and your email — we'll reply by email.";
+    (closed ? "" : t("offline.away") + " ") + t("offline.leave");
 }
 
 // --- operating hours ---------------------------------------------------------------------------
+let availability: Availability | null = null;
 function setHours(a: Availability | null) {
+  availability = a;
   const now = Date.now();
   closed = !!a && !a.open;
   const hides = !!a && a.when_closed === "hide";
@@ -971,7 +1223,7 @@ function setHours(a: Availability | null) {
   presenceLine.hidden = closed;
   hoursEl.hidden = !closed;
   // "back Monday 09:00" wraps as one piece.
-  hoursEl.textContent = closed ? "We're away right now" + (back ? " · " + ("back " + when(back)).replace(/ /g, "\u00a0") : "") : "";
+  hoursEl.textContent = closed ? t("hours.away") + (back ? " · " + t("hours.back", { when: when(back) }).replace(/ /g, "\u00a0") : "") : "";
   offlineView();
   // The loader shows its launcher by this, and remembers the answer while it cannot change: until
   // opening time for a site hidden while closed, a day for a site that never hides, not at all
@@ -989,13 +1241,13 @@ function setHours(a: Availability | null) {
 /** "at 17:00", "tomorrow 09:00", "Monday 09:00": in the visitor's own locale and time zone. */
 function when(ms: number): string {
   const d = new Date(ms);
-  const fmt = (o: Intl.DateTimeFormatOptions) => new Intl.DateTimeFormat(undefined, o).format(d);
+  const fmt = (o: Intl.DateTimeFormatOptions) => new Intl.DateTimeFormat(language(), o).format(d);
   const time = fmt({ hour: "2-digit", minute: "2-digit" });
   const midnight = (x: Date) => new Date(x.getFullYear(), x.getMonth(), x.getDate()).getTime();
   // Rounded: a day across a daylight-saving change is 23 or 25 hours long.
   const days = Math.round((midnight(d) - midnight(new Date())) / (24 * HOUR_MS));
-  if (days < 1) return "at " + time;
-  if (days === 1) return "tomorrow " + time;
+  if (days < 1) return t("hours.at", { time });
+  if (days === 1) return t("hours.tomorrow", { time });
   // A week or more ahead (holidays), the weekday alone would point at the wrong one.
   return fmt(days < 7 ? { weekday: "long" } : { weekday: "short", day: "numeric", month: "short" }) + " " + time;
 }
@@ -1007,16 +1259,16 @@ function setQueue(q: QueueStatus | null) {
   queueEl.hidden = !q;
   if (!q) return;
   // Unchanged text is left alone, so screen readers announce only real changes.
-  text(queuePosition, q.position <= 1 ? "You're next" : "You're number " + q.position + " in line");
+  text(queuePosition, q.position <= 1 ? t("queue.next") : t("queue.position", { n: q.position }));
   text(queueWait, q.estimated_wait_ms === null ? "" : " · " + waitText(q.estimated_wait_ms));
   leaveButton.hidden = !q.offer_offline;
 }
 
 function waitText(ms: number): string {
   const min = Math.round(ms / 60_000);
-  if (min < 1) return "less than a minute";
-  if (min < 60) return "about " + min + " min";
-  return min < 90 ? "about an hour" : "about " + Math.round(min / 60) + " hours";
+  if (min < 1) return t("queue.less_than_minute");
+  if (min < 60) return t("queue.minutes", { n: min });
+  return min < 90 ? t("queue.hour") : t("queue.hours", { n: Math.round(min / 60) });
 }
 
 function askToLeave() {
@@ -1026,8 +1278,8 @@ function askToLeave() {
     return;
   }
   leaving = 1;
-  offlineEl.setAttribute("aria-label", "Leave a message");
-  offlineText.textContent = "Leave your email and we'll reply there, so you don't have to wait here.";
+  offlineEl.setAttribute("aria-label", t("leave.label"));
+  offlineText.textContent = t("leave.text");
   contactForm.hidden = false;
   contactStatus.textContent = "";
   // At the end of the conversation, where the visitor is looking.
@@ -1044,7 +1296,7 @@ function leave(email: string) {
   if (id && leftConv !== id) {
     if (!send({ type: "leave_message", conversation_id: id })) {
       composerError.hidden = false;
-      composerError.textContent = "Not connected; try again in a moment.";
+      composerError.textContent = t("chat.not_connected");
       return;
     }
     leftConv = id;
@@ -1053,7 +1305,7 @@ function leave(email: string) {
   setQueue(null);
   offlineView();
   leftNote.hidden = false;
-  leftNote.textContent = "Thanks — we'll reply by email to " + email + ".";
+  leftNote.textContent = t("leave.done", { email });
   // The button or form the visitor used is gone: keep focus in the chat, on the composer.
   input.focus();
 }
@@ -1068,55 +1320,316 @@ function endLeaving() {
 function showSavedEmail(email: string) {
   contactForm.hidden = true;
   contactStatus.className = "cs";
-  contactStatus.textContent = "Thanks! We'll reply to " + email + ".";
+  contactStatus.textContent = t("offline.saved", { email });
 }
 
 function agentName(name: string | null) {
-  presenceEl.textContent = (name ? name + " · " : "") + (agentsOnline ? "Online" : "Away");
+  presenceEl.textContent = (name ? name + " · " : "") + (agentsOnline ? t("chat.online") : t("chat.away"));
 }
 
-// --- department -----------------------------------------------------------------------------------
-function needsDepartment(): boolean {
-  return departments.length > 0 && !started && convId === null;
+// --- the pre-chat form (also the offline message's form) --------------------------------------------
+function needsForm(): boolean {
+  return form !== null && !formDone && !started && convId === null;
 }
 
-function setDepartments(list: string[]) {
-  if (list.join("\n") !== departments.join("\n")) {
-    departments = list.slice();
-    if (!departments.includes(department)) department = "";
-    // The placeholder stays first; every department is a text node.
-    while (departmentEl.options.length > 1) departmentEl.remove(1);
-    for (const d of departments) {
-      const o = el("option", "", d) as HTMLOptionElement;
-      o.value = d;
-      departmentEl.appendChild(o);
-    }
-    departmentEl.value = department;
+/** Nobody can answer live: the form is an offline message's, with the email required. */
+function isOffline(): boolean {
+  return !agentsOnline || closed;
+}
+
+function setForm(f: PrechatForm | null) {
+  form = f && f.fields.length ? f : null;
+  formView();
+}
+
+/** The fields as asked now: offline, the email is required (and asked first if missing). */
+function askedFields(offline: boolean): FormField[] {
+  const fields = (form ? form.fields : []).map((f) => ({ ...f, required: f.required || (offline && f.kind === "email") }));
+  if (offline && !fields.some((f) => f.kind === "email")) {
+    fields.unshift({ key: "email", kind: "email", label: t("form.offline_email"), required: true, options: [] });
   }
-  pickerView();
+  return fields;
 }
 
-/** Shown while the first message still needs one, once it is known that none was started. */
-function pickerView() {
-  const show = needsDepartment() && (fresh || !departmentHint.hidden);
-  if (!show && document.activeElement === departmentEl) input.focus();
-  pickerEl.hidden = !show;
+/** Shown while the first message still needs it, once it is known that none was started. */
+function formView() {
+  const show = needsForm() && fresh;
+  contactForm.hidden = needsForm() || !!load(EMAIL_KEY);
+  if (show) {
+    const offline = isOffline();
+    const key = JSON.stringify([form, offline]);
+    if (key !== formBuilt) buildForm(offline);
+    formBuilt = key;
+  } else if (prechatEl.contains(document.activeElement)) {
+    input.focus();
+  }
+  prechatEl.hidden = !show;
 }
 
-function askDepartment() {
-  departmentHint.hidden = false;
-  departmentEl.setAttribute("aria-invalid", "true");
-  departmentEl.setAttribute("aria-describedby", "department-hint");
-  pickerView();
-  departmentEl.focus();
+type Control = HTMLInputElement | HTMLSelectElement;
+const controls = new Map<string, { f: FormField; c: Control; err: HTMLElement }>();
+
+function buildForm(offline: boolean) {
+  // Values typed so far survive a rebuild (the chat went offline meanwhile, say).
+  const kept = new Map<string, string | boolean>();
+  for (const [k, x] of controls) kept.set(k, x.c instanceof HTMLInputElement && x.c.type === "checkbox" ? x.c.checked : x.c.value);
+  controls.clear();
+  prechatEl.textContent = "";
+  prechatEl.setAttribute("aria-labelledby", "pc-title");
+  const h = el("h2", "", t(offline ? "form.offline_title" : "form.title"));
+  h.id = "pc-title";
+  prechatEl.appendChild(h);
+  for (const f of askedFields(offline)) {
+    const id = "pc-" + f.key;
+    const box = el("div", "ff");
+    const err = el("p", "fe");
+    err.id = id + "-e";
+    err.hidden = true;
+    let c: Control;
+    if (f.kind === "checkbox") {
+      c = document.createElement("input");
+      c.type = "checkbox";
+      const lab = el("label", "ck");
+      lab.appendChild(c);
+      lab.appendChild(el("span", "", f.label + (f.required ? " *" : "")));
+      box.appendChild(lab);
+    } else {
+      const lab = el("label", "", f.label + (f.required ? " *" : ""));
+      lab.setAttribute("for", id);
+      box.appendChild(lab);
+      if (f.kind === "select" || f.kind === "department") {
+        const s = document.createElement("select");
+        const none = el("option", "", t("form.choose")) as HTMLOptionElement;
+        none.value = "";
+        s.appendChild(none);
+        for (const o of f.options) {
+          // Every option is a text node.
+          const opt = el("option", "", o) as HTMLOptionElement;
+          opt.value = o;
+          s.appendChild(opt);
+        }
+        c = s;
+      } else {
+        const i = document.createElement("input");
+        const kind = { name: ["text", "name", 200], email: ["email", "email", 254], phone: ["tel", "tel", 32], number: ["text", "off", 32], text: ["text", "off", 500] }[f.kind];
+        i.type = String(kind[0]);
+        i.autocomplete = String(kind[1]) as AutoFill;
+        i.maxLength = Number(kind[2]);
+        if (f.kind === "number") i.inputMode = "decimal";
+        c = i;
+      }
+      box.appendChild(c);
+    }
+    c.id = id;
+    c.name = f.key;
+    c.setAttribute("data-testid", f.kind === "department" ? "fd-department" : "fd-field-" + f.key);
+    if (f.required) c.setAttribute("aria-required", "true");
+    const v = kept.get(f.key);
+    if (typeof v === "boolean" && c instanceof HTMLInputElement) c.checked = v;
+    else if (typeof v === "string") c.value = v;
+    c.addEventListener("change", () => fieldError(f.key, null));
+    box.appendChild(err);
+    prechatEl.appendChild(box);
+    controls.set(f.key, { f, c, err });
+  }
+  const general = el("p", "fe");
+  general.id = "pc-error";
+  general.setAttribute("role", "alert");
+  general.hidden = true;
+  prechatEl.appendChild(general);
+  const b = el("button", "pb", t(offline ? "form.continue" : "form.start")) as HTMLButtonElement;
+  b.type = "submit";
+  b.setAttribute("data-testid", "fd-prechat-submit");
+  prechatEl.appendChild(b);
 }
 
-function departmentChosen() {
-  department = departmentEl.value;
-  if (!department) return;
-  departmentHint.hidden = true;
-  departmentEl.removeAttribute("aria-invalid");
-  departmentEl.removeAttribute("aria-describedby");
+function fieldError(key: string, text: string | null) {
+  const x = controls.get(key);
+  if (!x) return;
+  x.err.hidden = text === null;
+  x.err.textContent = text || "";
+  if (text === null) {
+    x.c.removeAttribute("aria-invalid");
+    x.c.removeAttribute("aria-describedby");
+  } else {
+    x.c.setAttribute("aria-invalid", "true");
+    x.c.setAttribute("aria-describedby", x.err.id);
+  }
+}
+
+function formError(text: string | null) {
+  const g = $("pc-error");
+  if (!g) return;
+  g.hidden = text === null;
+  g.textContent = text || "";
+}
+
+/** Checks what is required, sends the answers, and then (`thenSend`) the composer's message. */
+async function sendForm(thenSend: boolean) {
+  if (!form || formBusy) return;
+  formView();
+  const answers: Record<string, string | boolean | null> = {};
+  let first: Control | null = null;
+  for (const [key, { f, c }] of controls) {
+    const v = c instanceof HTMLInputElement && c.type === "checkbox" ? c.checked : c.value.trim();
+    answers[key] = v === "" || v === false ? null : v;
+    const missing = f.required && answers[key] === null;
+    fieldError(key, missing ? t("form.required") : null);
+    if (missing && !first) first = c;
+  }
+  formError(null);
+  if (first) {
+    first.focus();
+    return;
+  }
+  formBusy = true;
+  const button = prechatEl.querySelector("button");
+  if (button) button.disabled = true;
+  try {
+    const res = await fetch("/api/v1/widget/prechat", {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: "Bearer " + token },
+      body: JSON.stringify({ answers, offline: isOffline() }),
+    });
+    if (res.ok) {
+      formDone = true;
+      save(FORM_KEY, "1");
+      const email = answers.email;
+      if (typeof email === "string") {
+        save(EMAIL_KEY, email);
+        showSavedEmail(email);
+      }
+      formView();
+      if (thenSend) submit();
+      else input.focus();
+    } else {
+      const p = (await res.json().catch(() => null)) as (Problem & { fields?: FieldError[] }) | null;
+      const fields = (p && p.fields) || [];
+      for (const e of fields) fieldError(e.key, e.message);
+      const bad = fields.map((e) => controls.get(e.key)).find((x) => x);
+      if (bad) bad.c.focus();
+      else formError(p ? errorText(p.code, p.detail) + " (" + p.code + ")" : "HTTP " + res.status);
+    }
+  } catch (_) {
+    formError(t("form.not_connected"));
+  }
+  formBusy = false;
+  if (button) button.disabled = false;
+}
+
+prechatEl.addEventListener("submit", (e) => {
+  e.preventDefault();
+  sendForm(input.value.trim() !== "");
+});
+
+// --- end of chat: the rating card ---------------------------------------------------------------------
+let ratingFor: string | null = null;
+let csat = 0;
+let ces = 0;
+
+function ratingView() {
+  const show = conv !== null && conv.id === convId && conv.status === "resolved" && endOfChat.csat;
+  if (show && ratingFor !== convId) buildRating();
+  const appears = show && ratingEl.hidden;
+  ratingEl.hidden = !show;
+  if (appears) scrollDown();
+}
+
+function scoreGroup(labelId: string, cls: string, testid: string, mark: (n: number) => string, pick: (n: number) => void): HTMLElement {
+  const g = el("div", cls);
+  g.setAttribute("role", "group");
+  g.setAttribute("aria-labelledby", labelId);
+  for (let n = 1; n <= 5; n++) {
+    const b = el("button", "", mark(n)) as HTMLButtonElement;
+    b.type = "button";
+    b.setAttribute("aria-label", t("rating.star", { n }));
+    b.setAttribute("aria-pressed", "false");
+    b.setAttribute("data-testid", testid + n);
+    b.addEventListener("click", () => {
+      pick(n);
+      Array.from(g.children).forEach((x, i) => {
+        x.setAttribute("aria-pressed", String(x === b));
+        x.classList.toggle("on", i < n);
+      });
+    });
+    g.appendChild(b);
+  }
+  return g;
+}
+
+function buildRating() {
+  ratingFor = convId;
+  csat = ces = 0;
+  ratingEl.textContent = "";
+  ratingEl.setAttribute("aria-labelledby", "rt-title");
+  const h = el("h2", "", t("rating.title"));
+  h.id = "rt-title";
+  ratingEl.appendChild(h);
+  const status = el("p", "", "");
+  status.setAttribute("role", "status");
+  status.setAttribute("data-testid", "fd-rating-status");
+  const transcript = el("button", "tl", t("rating.transcript")) as HTMLButtonElement;
+  transcript.type = "button";
+  transcript.setAttribute("data-testid", "fd-rating-transcript");
+  transcript.addEventListener("click", askTranscript);
+  const actions = el("div", "ra");
+  if (load(RATED_KEY) === convId) {
+    status.textContent = t("rating.thanks");
+    ratingEl.appendChild(status);
+    actions.appendChild(transcript);
+    ratingEl.appendChild(actions);
+    return;
+  }
+  ratingEl.appendChild(scoreGroup("rt-title", "sg", "fd-star-", () => "★", (n) => (csat = n)));
+  if (endOfChat.ces) {
+    const q = el("p", "", t("rating.effort"));
+    q.id = "rt-effort";
+    ratingEl.appendChild(q);
+    ratingEl.appendChild(scoreGroup("rt-effort", "sg n", "fd-ces-", (n) => String(n), (n) => (ces = n)));
+    ratingEl.appendChild(el("p", "rl", t("rating.effort_low")));
+  }
+  const comment = document.createElement("textarea");
+  comment.maxLength = 1000;
+  comment.rows = 2;
+  comment.placeholder = t("rating.comment");
+  comment.setAttribute("aria-label", t("rating.comment"));
+  comment.setAttribute("data-testid", "fd-rating-comment");
+  ratingEl.appendChild(comment);
+  const sendB = el("button", "pb", t("rating.send")) as HTMLButtonElement;
+  sendB.type = "button";
+  sendB.setAttribute("data-testid", "fd-rating-send");
+  sendB.addEventListener("click", async () => {
+    if (!csat) {
+      status.textContent = t("rating.choose");
+      return;
+    }
+    const id = convId;
+    if (!id) return;
+    const body: RatingRequest = { conversation_id: id, csat, ces: endOfChat.ces && ces ? ces : null };
+    if (comment.value.trim()) body.comment = comment.value.trim();
+    sendB.disabled = true;
+    try {
+      const res = await fetch("/api/v1/widget/rating", {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: "Bearer " + token },
+        body: JSON.stringify(body),
+      });
+      if (res.ok) {
+        save(RATED_KEY, id);
+        buildRating();
+        return;
+      }
+      const p = (await res.json().catch(() => null)) as Problem | null;
+      status.textContent = p ? errorText(p.code, p.detail) + " (" + p.code + ")" : "HTTP " + res.status;
+    } catch (_) {
+      status.textContent = t("form.not_connected");
+    }
+    sendB.disabled = false;
+  });
+  actions.appendChild(sendB);
+  actions.appendChild(transcript);
+  ratingEl.appendChild(actions);
+  ratingEl.appendChild(status);
 }
 
 function banner(text: string | null, error?: boolean) {
@@ -1138,7 +1651,7 @@ function el(tag: string, cls: string, text?: string): HTMLElement {
 }
 
 function clock(ms: number): string {
-  return new Date(ms).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+  return new Date(ms).toLocaleTimeString(language(), { hour: "2-digit", minute: "2-digit" });
 }
 
 function nearBottom() {
@@ -1190,7 +1703,6 @@ input.addEventListener("input", () => {
   else typingNow();
 });
 input.addEventListener("blur", stopTyping);
-departmentEl.addEventListener("change", departmentChosen);
 leaveButton.addEventListener("click", askToLeave);
 $("close").addEventListener("click", () => {
   stopTyping();
@@ -1201,9 +1713,9 @@ contactForm.addEventListener("submit", (e) => {
   const email = emailEl.value.trim();
   if (!email) return;
   contactStatus.className = "cs";
-  if (!send({ type: "set_contact", name: null, email, department: department || null })) {
+  if (!send({ type: "set_contact", name: null, email, department: null })) {
     contactStatus.className = "cs err";
-    contactStatus.textContent = "Not connected; try again in a moment.";
+    contactStatus.textContent = t("chat.not_connected");
     return;
   }
   contactSaving = true;
@@ -1265,31 +1777,80 @@ function sendTranscript(email: string) {
   const ok = send({ type: "set_contact", name: null, email, department: null }) && send({ type: "transcript", conversation_id: convId });
   transcriptForm.hidden = true;
   transcriptButton.hidden = false;
-  transcriptNote.textContent = ok ? "Sent to " + email + "." : "Not connected; try again in a moment.";
+  transcriptNote.textContent = ok ? t("transcript.sent", { email }) : t("chat.not_connected");
   if (ok) save(EMAIL_KEY, email);
 }
-transcriptButton.addEventListener("click", () => {
+/** "Email me this conversation": at once to the address we have, else asks for one. */
+function askTranscript() {
   const email = load(EMAIL_KEY);
   if (email) return sendTranscript(email);
+  transcriptRow.hidden = false;
   transcriptButton.hidden = true;
   transcriptForm.hidden = false;
   transcriptNote.textContent = "";
   transcriptEmail.focus();
-});
+}
+transcriptButton.addEventListener("click", askTranscript);
 transcriptForm.addEventListener("submit", (e) => {
   e.preventDefault();
   const email = transcriptEmail.value.trim();
   if (email) sendTranscript(email);
 });
 
+applyLanguage(navigator.language);
 for (const o of outbox) addPending(o);
 const savedEmail = load(EMAIL_KEY);
 if (savedEmail) showSavedEmail(savedEmail);
 
 if (!site) {
   fatal = true;
-  banner("This chat is missing its site key.", true);
+  banner(t("chat.no_site_key"), true);
 } else {
   toParent({ type: "fd:ready" });
   waitForContext().then(connect);
+}
+
+// --- the site's look ------------------------------------------------------------------------
+/** Applies the site's look for this page (a new session answer comes after each navigation):
+ * colours as CSS custom properties (checked hex only), texts as text, faces as images or
+ * initials. */
+function applyLook(l: ChatLook) {
+  const hex = (v: string) => (/^#[0-9a-f]{6}$/i.test(v) ? v : null);
+  const color = hex(l.color);
+  const on = hex(l.text_color) || "#ffffff";
+  const root = document.documentElement.style;
+  if (color) {
+    root.setProperty("--brand", color);
+    root.setProperty("--brand-dark", color);
+    root.setProperty("--brand-ink", on === "#ffffff" ? color : "#0f172a");
+    root.setProperty("--on-brand", on);
+  }
+  welcomeEl.textContent = l.welcome || t("greeting.default");
+  replyEl.hidden = !l.reply_minutes;
+  replyEl.textContent = l.reply_minutes ? t(l.reply_minutes === 1 ? "look.reply_one" : "look.reply", { n: l.reply_minutes }) : "";
+  agentsEl.replaceChildren(
+    ...l.agents.map((a) => {
+      let face: HTMLElement;
+      if (a.photo_url && a.photo_url.startsWith("/agent-photos/")) {
+        const img = document.createElement("img");
+        img.src = a.photo_url;
+        img.alt = a.name;
+        face = img;
+      } else {
+        face = el("span", "", initials(a.name));
+        face.setAttribute("role", "img");
+        face.setAttribute("aria-label", a.name);
+      }
+      face.title = a.name;
+      return face;
+    }),
+  );
+  agentsEl.hidden = l.agents.length === 0;
+}
+
+/** "Ann Lee" → "AL" (as `initials` in crates/core/src/widget.rs). */
+function initials(name: string): string {
+  const w = name.trim().split(/\s+/).filter(Boolean);
+  const first = (s: string | undefined) => (s ? Array.from(s)[0]!.toUpperCase() : "");
+  return first(w[0]) + (w.length > 1 ? first(w[w.length - 1]) : "");
 }

@@ -7,8 +7,12 @@
 // innerHTML (pages with Trusted Types would refuse it), and the chat itself lives in an iframe
 // on our own origin that is created only when the visitor first opens the chat.
 //
+// The launcher's look (colour, its text colour, corner, label) comes from the same config; the
+// last answer is kept in fd_look_SITE and painted at once on the next page, while the config is
+// asked again (quietly: the launcher shows meanwhile) so an admin's change shows within a page.
+//
 // One exception: a site may hide its chat outside its hours. With no answer remembered, the
-// loader asks GET /api/v1/widget/availability (a tiny, cacheable, contact-free read) and keeps
+// loader asks GET /api/v1/widget/config (a tiny, cacheable, contact-free read) and keeps
 // the launcher hidden until the answer, or for 6 s at most. If the page's CSP forbids that fetch,
 // it creates the frame (closed) instead, which tells it the same (fd:hours). The answer is kept
 // in fd_hours_SITE while it cannot change: a day for a site that never hides, until opening time
@@ -19,12 +23,30 @@
 //
 // SDK: `window.Frontdesk` is a command queue, usable before this script arrives:
 //   window.Frontdesk = window.Frontdesk || function () { (Frontdesk.q = Frontdesk.q || []).push(arguments) };
-//   Frontdesk('open') | Frontdesk('close') | Frontdesk('toggle'); unknown commands are ignored.
+//   Frontdesk('open') | Frontdesk('close') | Frontdesk('toggle') | Frontdesk('identify', {id, email,
+//   name, hash}) | Frontdesk('setAttributes', {...}) | Frontdesk('setLanguage', 'de') |
+//   Frontdesk('track', 'event', {...}) | Frontdesk('on', 'message'|'open'|'close'|'unread'|'error', fn)
+//   | Frontdesk('logout'); unknown commands are ignored. See docs/sdk.md.
 //
-// Messages with the frame (postMessage, checked by origin and source):
+// Proactive triggers (triggers.ts): the config's rules run here, once the frame has said
+// whether agents are online and whether a chat runs (fd:state). A greeting shows as a bubble by
+// the launcher (text nodes only; its close button dismisses it for good) or opens the chat; the
+// frame shows it as the chat's first message, and sends its id with the visitor's reply.
+//
+// A site's allowed domains: when the config answers 403 (origin_not_allowed: this page's origin
+// is not one of them), the loader removes itself, loads no frame and logs one warning. The frame
+// (frame.html?site=KEY) carries the site's frame-ancestors, so the browser keeps it off such
+// pages as well.
+//
+// Messages with the frame (postMessage, checked by origin and source; the frame checks ours):
 //   frame -> loader: fd:ready, fd:open (an agent started a chat), fd:close, fd:unread {count},
-//                    fd:hours {hide, until} (hide the launcher; remember the answer until `until`)
-//   loader -> frame: fd:context {context}, fd:visibility {open}
+//                    fd:hours {hide, until} (hide the launcher; remember the answer until `until`),
+//                    fd:state {online, chatting}, fd:message {message} (an agent's message arrived),
+//                    fd:error {code, message}
+//   loader -> frame: fd:context {context}, fd:visibility {open}, fd:greet {greeting} (null: none),
+//                    fd:trigger {id, event} (count a greeting shown or accepted), fd:identify {user},
+//                    fd:attributes {attributes}, fd:track {name, data}, fd:logout
+//   (commands for the frame wait for its fd:ready; they create the frame if there is none)
 
 type Command = ArrayLike<unknown>;
 interface Sdk {
@@ -33,7 +55,12 @@ interface Sdk {
   /** Set once the real dispatcher is installed, so a second copy of the loader does nothing. */
   fd?: 1;
 }
-type FrameMessage = { type?: unknown; count?: unknown; hide?: unknown; until?: unknown };
+type FrameMessage = { type?: unknown; count?: unknown; hide?: unknown; until?: unknown; online?: unknown; chatting?: unknown; message?: unknown; code?: unknown };
+type Look = { color?: unknown; text_color?: unknown; position?: unknown; launcher_text?: unknown };
+
+import type { Fire } from "../generated/Fire";
+import type { SiteTriggers } from "../generated/SiteTriggers";
+import { type Runner, startTriggers } from "./triggers";
 
 (() => {
   const w = window as unknown as { Frontdesk?: Sdk };
@@ -53,7 +80,12 @@ type FrameMessage = { type?: unknown; count?: unknown; hide?: unknown; until?: u
   }
 
   const OPEN_KEY = "fd_open_" + site;
+  /** "1" while the frame last said a chat runs, for the triggers before a frame exists. */
+  const CHAT_KEY = "fd_chat_" + site;
+  /** The visitor's first of these creates the closed frame (see `live`). */
+  const EVENTS = ["pointermove", "pointerdown", "keydown", "scroll", "touchstart", "focusin"];
   const HOURS_KEY = "fd_hours_" + site;
+  const LOOK_KEY = "fd_look_" + site;
   const page = d.documentElement.getAttribute("data-frontdesk") === "page";
   const SVG = "http://www.w3.org/2000/svg";
   const CHAT_ICON = "M21 15a2 2 0 0 1-2 2H7l-4 4V5a2 2 0 0 1 2-2h14a2 2 0 0 1 2 2z";
@@ -61,20 +93,29 @@ type FrameMessage = { type?: unknown; count?: unknown; hide?: unknown; until?: u
   const CSS =
     ":host{all:initial}" +
     ".l{position:fixed;right:20px;bottom:20px;z-index:2147483000;width:56px;height:56px;border-radius:50%;border:0;padding:0;margin:0;" +
-    "background:#4f46e5;color:#fff;cursor:pointer;box-shadow:0 4px 14px rgba(15,23,42,.3);display:flex;align-items:center;justify-content:center;transition:transform .15s}" +
+    "background:var(--c,#4f46e5);color:var(--t,#fff);cursor:pointer;box-shadow:0 4px 14px rgba(15,23,42,.3);display:flex;align-items:center;justify-content:center;transition:transform .15s}" +
     ".l:hover{transform:scale(1.06)}.l:focus-visible{outline:3px solid #a5b4fc;outline-offset:2px}" +
+    ".x{width:auto;padding:0 20px 0 16px;border-radius:28px;gap:8px;font:600 15px system-ui,-apple-system,'Segoe UI',Roboto,sans-serif}" +
+    ".lf{right:auto;left:20px}" +
     ".b{position:absolute;top:-4px;right:-4px;min-width:20px;height:20px;padding:0 5px;box-sizing:border-box;border-radius:10px;" +
     "background:#dc2626;color:#fff;font:600 11px/20px system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;text-align:center}" +
     "[hidden]{display:none!important}" +
     ".p{position:fixed;right:20px;bottom:88px;z-index:2147483000;width:370px;height:600px;max-width:calc(100vw - 40px);" +
     "max-height:calc(100vh - 108px);border-radius:16px;overflow:hidden;background:#fff;box-shadow:0 12px 40px rgba(15,23,42,.28)}" +
     ".p iframe{display:block;width:100%;height:100%;border:0}" +
+    ".p.lf{right:auto;left:20px}" +
     ".pg~.o{display:none}@media (min-width:480px){.pg{right:50%;bottom:50%;transform:translate(50%,50%);width:420px;height:680px;max-height:calc(100vh - 40px)}}" +
-    "@media (max-width:479px){.p{right:0;bottom:0;width:100%;height:100%;max-width:none;max-height:none;border-radius:0}.o{display:none}}";
+    "@media (max-width:479px){.p,.p.lf{left:0;right:0;bottom:0;width:100%;height:100%;max-width:none;max-height:none;border-radius:0}.o{display:none}}" +
+    ".g{position:fixed;right:20px;bottom:88px;z-index:2147483000;width:260px;max-width:calc(100vw - 40px);box-sizing:border-box;padding:12px 34px 12px 14px;" +
+    "border-radius:14px;background:#fff;color:#0f172a;box-shadow:0 8px 28px rgba(15,23,42,.22);font:14px/1.45 system-ui,sans-serif}" +
+    ".g b{display:block;font-size:12px;color:#475569}.g button{font:inherit;color:inherit;background:none;border:0;padding:0;cursor:pointer;text-align:left;white-space:pre-wrap;overflow-wrap:anywhere}" +
+    ".g.lf{right:auto;left:20px}.g .gx{position:absolute;top:6px;right:6px;width:26px;height:26px;font-size:18px;color:#64748b;text-align:center}";
 
   let open = false;
   /** The site is closed and hides its chat: no launcher (unless the chat is open). */
   let hidden = false;
+  /** This page may not show the site's chat (origin_not_allowed). */
+  let refused = false;
   let probeTimer = 0;
   let ready = false;
   let unread = 0;
@@ -84,6 +125,34 @@ type FrameMessage = { type?: unknown; count?: unknown; hide?: unknown; until?: u
   let launcher: HTMLButtonElement;
   let badge: HTMLSpanElement;
   let icon: SVGPathElement;
+  let host: HTMLDivElement;
+  let label: HTMLSpanElement;
+  /** The launcher's text and corner, from the site's look. */
+  let text = "";
+  let side = "";
+  let greet: HTMLDivElement;
+  let runner: Runner | undefined;
+  /** The greeting shown in the bubble now. */
+  let bubble: Fire | null = null;
+  /** The frame's last fd:state: agents online, a chat running. */
+  let frameState: [boolean, boolean] | undefined;
+  /** Waiting for the visitor's first move to create the (closed) frame. */
+  let armed = 0;
+  /** `setLanguage`'s choice; the browser's language otherwise. */
+  let lang = "";
+  /** SDK commands for the frame, until it is ready. */
+  let toSend: object[] = [];
+  const on: Record<string, ((a?: unknown) => void)[]> = {};
+  const emit = (ev: string, a?: unknown) =>
+    (on[ev] || []).forEach((f) => {
+      try {
+        f(a);
+      } catch (e) {
+        setTimeout(() => {
+          throw e;
+        });
+      }
+    });
 
   const store = (k: string, v: string | null) => {
     try {
@@ -104,6 +173,14 @@ type FrameMessage = { type?: unknown; count?: unknown; hide?: unknown; until?: u
     const win = iframe && iframe.contentWindow;
     if (win) win.postMessage(m, origin);
   };
+  /** An SDK command for the frame (which holds the token and socket). */
+  const toFrame = (m: object) => {
+    if (ready) post(m);
+    else {
+      toSend.push(m);
+      frame();
+    }
+  };
 
   const context = () => {
     let timezone: string | null = null;
@@ -117,7 +194,7 @@ type FrameMessage = { type?: unknown; count?: unknown; hide?: unknown; until?: u
       url: lastUrl,
       title: d.title || null,
       referrer: d.referrer || null,
-      language: navigator.language || null,
+      language: lang || navigator.language || null,
       timezone,
     };
   };
@@ -126,25 +203,46 @@ type FrameMessage = { type?: unknown; count?: unknown; hide?: unknown; until?: u
     const n = unread > 99 ? "99+" : String(unread);
     badge.textContent = n;
     badge.hidden = open || unread < 1;
-    launcher.setAttribute("aria-label", open ? "Close chat" : unread > 0 ? "Open chat, " + n + " unread" : "Open chat");
+    const shown = open ? "" : text;
+    const [, , opens, closes, unseen] = words();
+    launcher.setAttribute("aria-label", open ? closes : (shown || opens) + (unread > 0 ? ", " + n + " " + unseen : ""));
     launcher.setAttribute("aria-expanded", String(open));
-    launcher.className = open ? "l o" : "l";
+    launcher.className = "l" + (open ? " o" : "") + (shown ? " x" : "") + side;
+    label.textContent = shown;
+    panel.className = page ? "p pg" : "p" + side;
     launcher.hidden = hidden && !open;
     icon.setAttribute("d", open ? CLOSE_ICON : CHAT_ICON);
+    if (!launcher.hidden) attach();
+  };
+
+  /** Puts the widget into the page the first time something of it shows (or its frame must
+   * load): a page whose chat waits for its config pays for one style pass, not two. */
+  const attach = () => {
+    if (!refused && !host.isConnected) d.body.appendChild(host);
   };
 
   const frame = () => {
-    if (iframe) return;
+    if (iframe || refused) return;
     iframe = d.createElement("iframe");
     iframe.title = "Chat";
-    iframe.src = origin + "/widget/frame.html#site=" + encodeURIComponent(site);
+    iframe.src = origin + "/widget/frame.html?site=" + encodeURIComponent(site);
     panel.appendChild(iframe);
+    attach();
   };
 
   /** While the chat is shown, the frame (closed) keeps the visitor's socket, so agents see them
-   * on the live visitors page and can start a chat. A hidden chat loads no frame. */
+   * on the live visitors page and can start a chat. It is created at the visitor's first move
+   * (pointer, key, scroll, touch, focus), not at load: the page a visitor only loads pays for
+   * the loader alone (docs/benchmarks.md, Lighthouse). A hidden chat loads no frame. */
   const live = () => {
-    if (!hidden) frame();
+    if (hidden || iframe || armed) return;
+    armed = 1;
+    const go = () => {
+      EVENTS.forEach((e) => removeEventListener(e, go, true));
+      armed = 0;
+      if (!hidden) frame();
+    };
+    EVENTS.forEach((e) => addEventListener(e, go, { capture: true, passive: true }));
   };
 
   /** Shows or hides the launcher by the site's hours, and remembers the answer while it holds. */
@@ -164,17 +262,59 @@ type FrameMessage = { type?: unknown; count?: unknown; hide?: unknown; until?: u
     frame();
   };
 
-  /** Asks the server whether the site is open now; falls back to the frame. */
-  const ask = () => {
-    hidden = true;
+  /** This page is not one of the site's allowed domains: show nothing, say why once. */
+  const refuse = () => {
+    refused = true;
     clearTimeout(probeTimer);
-    probeTimer = setTimeout(() => {
-      hidden = false;
-      draw();
-    }, 6000);
-    fetch(origin + "/api/v1/widget/availability?site_key=" + encodeURIComponent(site))
+    store(HOURS_KEY, null);
+    host.remove();
+    console.warn("Frontdesk: this chat is not allowed on " + location.origin + "; add it to the site's allowed domains.");
+  };
+
+  /** Paints the site's look: the colour and its text colour (checked: they go into CSS), the
+   * corner, the label (a text node). */
+  const paint = (l: Look | null) => {
+    if (!l) return;
+    const hex = (v: unknown, d: string) => (typeof v == "string" && /^#[0-9a-f]{6}$/i.test(v) ? v : d);
+    host.style.setProperty("--c", hex(l.color, "#4f46e5"));
+    host.style.setProperty("--t", hex(l.text_color, "#fff"));
+    side = l.position === "bottom_left" ? " lf" : "";
+    text = typeof l.launcher_text == "string" ? l.launcher_text.slice(0, 24) : "";
+    draw();
+  };
+
+  /** Reads the site's config: its look and triggers, and whether it is open now (falling back to
+   * the frame). `quiet`: the hours are known; the launcher stays as it is meanwhile, and a
+   * failure changes nothing. */
+  const ask = (quiet?: boolean) => {
+    if (!quiet) {
+      hidden = true;
+      clearTimeout(probeTimer);
+      probeTimer = setTimeout(() => {
+        hidden = false;
+        draw();
+      }, 6000);
+    }
+    fetch(origin + "/api/v1/widget/config?site_key=" + encodeURIComponent(site))
       .then((r) => (r.ok ? r.json() : Promise.reject(r.status)))
-      .then((a: { open?: unknown; next_open_at?: unknown; when_closed?: unknown }) => {
+      .then(
+        (c: {
+          availability: { open?: unknown; next_open_at?: unknown; when_closed?: unknown };
+          agents_online?: unknown;
+          look?: Look;
+          triggers?: SiteTriggers;
+        }) => {
+        if (c.look) {
+          paint(c.look);
+          store(LOOK_KEY, JSON.stringify(c.look));
+        }
+        const tr = c.triggers;
+        if (!runner && tr && tr.rules && tr.rules.length) {
+          runner = startTriggers(tr, "fd_t_" + site, fired, () => open, stored, store);
+          runner.state(...(frameState || [c.agents_online === true, stored(CHAT_KEY) === "1"]));
+        }
+        if (quiet) return;
+        const a = c.availability;
         const now = Date.now();
         const hides = a.when_closed === "hide";
         const closed = a.open === false;
@@ -182,10 +322,68 @@ type FrameMessage = { type?: unknown; count?: unknown; hide?: unknown; until?: u
         hours(closed && hides, !hides ? now + 86400000 : closed ? back : 0);
         // Hidden until opening time: ask again then, without a reload.
         if (closed && hides) setTimeout(ask, Math.min(Math.max(back - now, 60000), 2147483647));
-      }, probe);
+      }, (e) => (e === 403 ? refuse() : quiet ? undefined : probe()));
+  };
+
+  /** The loader's few words in the visitor's language (the frame's tables would weigh too much
+   * here): who a greeting is from when no agent is named, the greeting's close button, and the
+   * launcher's labels for screen readers (open, close, unread). */
+  const words = () => {
+    const w: Record<string, [string, string, string, string, string]> = {
+      de: ["Das Team", "Begrüßung schließen", "Chat öffnen", "Chat schließen", "ungelesen"],
+      fr: ["L'équipe", "Fermer le message", "Ouvrir le chat", "Fermer le chat", "non lus"],
+      es: ["El equipo", "Cerrar el saludo", "Abrir el chat", "Cerrar el chat", "sin leer"],
+      pt: ["A equipe", "Fechar a saudação", "Abrir o chat", "Fechar o chat", "não lidas"],
+      ar: ["الفريق", "إغلاق التحية", "فتح المحادثة", "إغلاق المحادثة", "غير مقروءة"],
+    };
+    return w[(lang || navigator.language || "").slice(0, 2).toLowerCase()] || ["The team", "Close greeting", "Open chat", "Close chat", "unread"];
+  };
+
+  /** Shows a greeting: in the opened chat, or as the bubble. */
+  const fired = (f: Fire) => {
+    toFrame({ type: "fd:greet", greeting: f });
+    toFrame({ type: "fd:trigger", id: f.id, event: "shown" });
+    if (f.open) return setOpen(true);
+    bubble = f;
+    greet.textContent = "";
+    const who = d.createElement("b");
+    who.textContent = f.from.type === "agent" ? f.from.name : words()[0];
+    const button = (text: string, id: string, click: () => void) => {
+      const b = d.createElement("button");
+      b.type = "button";
+      b.textContent = text;
+      b.setAttribute("data-testid", "fd-greeting-" + id);
+      b.onclick = click;
+      return b;
+    };
+    const x = button("\u00d7", "close", () => {
+      runner && runner.dismiss(f.id);
+      toFrame({ type: "fd:greet", greeting: null });
+      hideBubble();
+      launcher.focus();
+    });
+    x.className = "gx";
+    x.setAttribute("aria-label", words()[1]);
+    greet.append(who, button(f.text, "open", () => setOpen(true)), x);
+    greet.className = "g" + side;
+    attach();
+    greet.hidden = false;
+  };
+
+  const hideBubble = () => {
+    bubble = null;
+    greet.hidden = true;
+    greet.textContent = "";
   };
 
   const setOpen = (v: boolean) => {
+    if (refused) return;
+    // Opening the chat while a greeting shows accepts it.
+    if (v && bubble) {
+      toFrame({ type: "fd:trigger", id: bubble.id, event: "accepted" });
+      hideBubble();
+    }
+    if (v !== open) emit(v ? "open" : "close");
     open = v;
     if (v) frame();
     panel.hidden = !v;
@@ -195,10 +393,21 @@ type FrameMessage = { type?: unknown; count?: unknown; hide?: unknown; until?: u
   };
 
   const run = (c: Command) => {
-    const cmd = c[0];
+    const [cmd, a, b] = c as unknown[];
+    const o = a && typeof a === "object" ? a : 0;
     if (cmd === "open") setOpen(true);
     else if (cmd === "close") setOpen(false);
     else if (cmd === "toggle") setOpen(!open);
+    else if (cmd === "on" && typeof b === "function") (on[a as string] = on[a as string] || []).push(b as () => void);
+    else if (cmd === "identify" && o) toFrame({ type: "fd:identify", user: JSON.parse(JSON.stringify(o)) });
+    else if (cmd === "setAttributes" && o) toFrame({ type: "fd:attributes", attributes: JSON.parse(JSON.stringify(o)) });
+    else if (cmd === "track" && typeof a === "string")
+      toFrame({ type: "fd:track", name: a, data: b && typeof b === "object" ? JSON.parse(JSON.stringify(b)) : null });
+    else if (cmd === "setLanguage" && typeof a === "string") {
+      lang = a;
+      draw();
+      if (ready) post({ type: "fd:context", context: context() });
+    } else if (cmd === "logout") toFrame({ type: "fd:logout" });
   };
 
   // The page moved without a reload (single-page apps): tell the frame the new page, once the
@@ -209,7 +418,7 @@ type FrameMessage = { type?: unknown; count?: unknown; hide?: unknown; until?: u
     }, 300);
 
   const init = () => {
-    const host = d.createElement("div");
+    host = d.createElement("div");
     host.id = "frontdesk-widget";
     const root = host.attachShadow({ mode: "open" });
     // A constructed stylesheet is not subject to the host page's style-src; fall back to <style>.
@@ -249,10 +458,19 @@ type FrameMessage = { type?: unknown; count?: unknown; hide?: unknown; until?: u
     svg.appendChild(icon);
     badge = d.createElement("span");
     badge.className = "b";
-    launcher.append(svg, badge);
+    label = d.createElement("span");
+    launcher.append(svg, label, badge);
     launcher.onclick = () => setOpen(!open);
-    root.append(panel, launcher);
-    d.body.appendChild(host);
+    greet = d.createElement("div");
+    greet.className = "g";
+    greet.hidden = true;
+    greet.setAttribute("role", "status");
+    greet.setAttribute("aria-live", "polite");
+    greet.setAttribute("data-testid", "fd-greeting");
+    greet.onkeydown = (e: KeyboardEvent) => {
+      if (e.key === "Escape" && bubble) (greet.lastChild as HTMLButtonElement).click();
+    };
+    root.append(panel, greet, launcher);
 
     addEventListener("message", (e: MessageEvent) => {
       if (!iframe || e.origin !== origin || e.source !== iframe.contentWindow) return;
@@ -262,6 +480,8 @@ type FrameMessage = { type?: unknown; count?: unknown; hide?: unknown; until?: u
         ready = true;
         post({ type: "fd:context", context: context() });
         post({ type: "fd:visibility", open });
+        toSend.forEach(post);
+        toSend = [];
       } else if (m.type === "fd:open") {
         // An agent started a chat with this visitor.
         if (!open) setOpen(true);
@@ -271,8 +491,19 @@ type FrameMessage = { type?: unknown; count?: unknown; hide?: unknown; until?: u
       } else if (m.type === "fd:unread") {
         unread = Math.max(0, Math.floor(Number(m.count)) || 0);
         draw();
+        emit("unread", unread);
+      } else if (m.type === "fd:message") {
+        emit("message", m.message);
+      } else if (m.type === "fd:error") {
+        console.warn("Frontdesk: " + m.code + " " + m.message);
+        emit("error", { code: m.code, message: m.message });
       } else if (m.type === "fd:hours") {
         hours(m.hide === true, Number(m.until) || 0);
+      } else if (m.type === "fd:state") {
+        frameState = [m.online === true, m.chatting === true];
+        store(CHAT_KEY, m.chatting === true ? "1" : null);
+        runner && runner.state(...frameState);
+        if (m.chatting === true && bubble) hideBubble();
       }
     });
     addEventListener("popstate", navigated);
@@ -294,16 +525,23 @@ type FrameMessage = { type?: unknown; count?: unknown; hide?: unknown; until?: u
     const known = stored(HOURS_KEY);
     const until = +known.slice(1) || 0;
     const wait = until - Date.now();
+    try {
+      paint(JSON.parse(stored(LOOK_KEY) || "null") as Look | null);
+    } catch (_) {
+      // A broken copy: the config's answer replaces it.
+    }
     if (wait <= 0) ask();
     else if (known[0] === "h") {
       hidden = true;
       // setTimeout's longest delay is about 24 days; waking up earlier just asks again.
       setTimeout(ask, Math.min(wait, 2147483647));
-    }
+    } else ask(true);
     draw();
+    // Listeners first, so they hear the chat opening at start.
+    queued.forEach((c) => c[0] === "on" && run(c));
     if (page || stored(OPEN_KEY) === "1") setOpen(true);
     else if (known[0] === "s" && wait > 0) live();
-    queued.forEach(run);
+    queued.forEach((c) => c[0] !== "on" && run(c));
   };
 
   const idle = () => {

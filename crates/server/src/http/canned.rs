@@ -1,5 +1,5 @@
 //! Canned responses: list (rendered for a conversation when one is named), create, change,
-//! delete. The rules, each with a test in `tests/canned.rs`:
+//! delete. The rules, each with a test in `tests/it/canned.rs`:
 //! - everyone sees the organization's shared responses and their own personal ones, and no
 //!   one else's personal ones (not even an admin: they read as not found, like another
 //!   tenant's);

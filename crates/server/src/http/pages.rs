@@ -1,8 +1,8 @@
 //! The embedded web apps and the demo page.
 
 use crate::AppState;
-use crate::assets::{self, APP_CSP, FRAME_CSP};
-use axum::extract::{Path, State};
+use crate::assets;
+use axum::extract::{Path, Query, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 
@@ -10,9 +10,34 @@ pub async fn loader() -> Response {
     assets::serve("widget.js", None)
 }
 
-pub async fn widget_file(Path(file): Path<String>) -> Response {
-    let csp = file.ends_with(".html").then_some(FRAME_CSP);
-    assets::serve(&format!("widget/{file}"), csp)
+#[derive(serde::Deserialize)]
+pub struct FrameQuery {
+    site: Option<String>,
+}
+
+/// The widget's files. The chat frame (`frame.html?site=KEY`) carries its site's
+/// `frame-ancestors`, so only the site's allowed domains (and this server's own pages) may
+/// frame it; without a known key, only this server's pages may.
+pub async fn widget_file(
+    State(s): State<AppState>,
+    Path(file): Path<String>,
+    Query(q): Query<FrameQuery>,
+    headers: HeaderMap,
+) -> Response {
+    if !file.ends_with(".html") {
+        return assets::serve(&format!("widget/{file}"), None);
+    }
+    let site = match q.site.as_deref() {
+        Some(key) if (1..=64).contains(&key.len()) => match s.store.website_by_key(key).await {
+            Ok(w) => w,
+            Err(_) => {
+                return (StatusCode::SERVICE_UNAVAILABLE, "Try again in a moment.").into_response();
+            }
+        },
+        _ => None,
+    };
+    let csp = super::embed::frame_csp(&s, &headers, site.as_ref());
+    assets::serve(&format!("widget/{file}"), Some(&csp))
 }
 
 pub async fn root() -> Redirect {
@@ -20,20 +45,31 @@ pub async fn root() -> Redirect {
 }
 
 /// The dashboard's single page, for every client-side route.
-pub async fn app() -> Response {
-    assets::serve("app/index.html", Some(APP_CSP))
+pub async fn app(State(s): State<AppState>, headers: HeaderMap) -> Response {
+    assets::serve("app/index.html", Some(&super::embed::app_csp(&s, &headers)))
 }
 
-pub async fn app_file(Path(rest): Path<String>) -> Response {
+pub async fn app_file(
+    State(s): State<AppState>,
+    Path(rest): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let csp = super::embed::app_csp(&s, &headers);
     if rest.contains('.') && !rest.contains("..") {
-        assets::serve(&format!("app/{rest}"), Some(APP_CSP))
+        assets::serve(&format!("app/{rest}"), Some(&csp))
     } else {
-        app().await
+        assets::serve("app/index.html", Some(&csp))
     }
 }
 
 /// A page that embeds the widget the way a customer's site would, for `frontdesk demo`.
-pub async fn demo(State(s): State<AppState>, headers: HeaderMap) -> Response {
+/// `?widget=0` serves the same page without the snippet: the baseline of the Lighthouse
+/// benchmark (`bench/lighthouse`).
+pub async fn demo(
+    State(s): State<AppState>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+) -> Response {
     let Some(key) = s.demo_site_key.as_deref() else {
         return (
             StatusCode::NOT_FOUND,
@@ -41,13 +77,26 @@ pub async fn demo(State(s): State<AppState>, headers: HeaderMap) -> Response {
         )
             .into_response();
     };
-    let snippet = super::setup::snippet(&super::base_url(&s.config, &headers), key);
+    let without = query
+        .as_deref()
+        .is_some_and(|q| q.split('&').any(|p| p == "widget=0"));
+    let base = super::base_url(&s.config, &headers);
+    let snippet = if without {
+        String::new()
+    } else {
+        super::setup::snippet(&base, key)
+    };
     let html = DEMO_PAGE.replace("{{SNIPPET}}", &snippet);
     let mut res = Html(html).into_response();
-    res.headers_mut().insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static("default-src 'self'; style-src 'self' 'unsafe-inline'; frame-src 'self'; connect-src 'self'"),
+    // The widget comes from `public_url` when one is set, which may be another origin than the
+    // one this page was asked at (the Lighthouse benchmark's cross-site run).
+    let csp = format!(
+        "default-src 'self'; style-src 'self' 'unsafe-inline'; script-src 'self' {base}; \
+         frame-src 'self' {base}; connect-src 'self' {base}; object-src 'none'; base-uri 'none'"
     );
+    if let Ok(v) = HeaderValue::from_str(&csp) {
+        res.headers_mut().insert(header::CONTENT_SECURITY_POLICY, v);
+    }
     res
 }
 
@@ -125,7 +174,7 @@ const DEMO_PAGE: &str = r#"<!doctype html>
   h1 { font-size: 36px; margin: 0 0 12px; }
   .cards { display: grid; grid-template-columns: repeat(auto-fit, minmax(180px, 1fr)); gap: 20px; margin-top: 32px; }
   .card { background: #fff; border: 1px solid #e5e7eb; border-radius: 12px; padding: 20px; }
-  .card h3 { margin: 0 0 8px; }
+  .card h2 { margin: 0 0 8px; font-size: 19px; }
   .note { margin-top: 40px; padding: 16px 20px; background: #eef2ff; border-radius: 10px; color: #3730a3; }
   @media (max-width: 600px) { header { padding: 16px 20px; } nav a { margin-left: 16px; } main { padding: 32px 20px 96px; } h1 { font-size: 28px; } }
 </style>
@@ -136,9 +185,9 @@ const DEMO_PAGE: &str = r#"<!doctype html>
   <h1>Gear for every trail</h1>
   <p>This is a demo page for Frontdesk. It embeds the chat widget with the same one line a business would paste into its own site.</p>
   <div class="cards">
-    <div class="card"><h3>Tents</h3><p>Light, strong and quick to pitch.</p></div>
-    <div class="card"><h3>Packs</h3><p>From day hikes to a month on the trail.</p></div>
-    <div class="card"><h3>Boots</h3><p>Waterproof, broken in from day one.</p></div>
+    <div class="card"><h2>Tents</h2><p>Light, strong and quick to pitch.</p></div>
+    <div class="card"><h2>Packs</h2><p>From day hikes to a month on the trail.</p></div>
+    <div class="card"><h2>Boots</h2><p>Waterproof, broken in from day one.</p></div>
   </div>
   <p class="note">Open the chat in the corner and say hello. An agent answers from the dashboard at <code>/app</code>.</p>
 </main>

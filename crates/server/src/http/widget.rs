@@ -8,7 +8,7 @@ use axum::Json;
 use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, header};
 use frontdesk_core::protocol::{PageContext, WidgetSessionRequest, WidgetSessionResponse};
-use frontdesk_core::teams::{Availability, SiteRouting};
+use frontdesk_core::teams::{Availability, SiteRouting, WidgetConfig};
 use frontdesk_core::{ErrorCode, MAX_URL_BYTES, clip};
 use frontdesk_store::{VisitContext, now_ms};
 use std::net::SocketAddr;
@@ -84,6 +84,7 @@ pub async fn session(
         .website_by_key(&req.site_key)
         .await?
         .ok_or_else(|| ApiError::new(ErrorCode::UnknownSiteKey, "no website has this key"))?;
+    super::embed::check(&s, &headers, &site, req.context.url.as_deref())?;
     let ua = headers
         .get(header::USER_AGENT)
         .and_then(|v| v.to_str().ok());
@@ -128,6 +129,9 @@ pub async fn session(
     s.store.record_contact_ip(&contact.id, &ip_text).await?;
     record_page(&s, &site.organization_id, &contact.id, &ctx, ip, now).await?;
     let expires = now + (s.config.visitor_token_days as i64) * 86_400_000;
+    let look = super::look::chat_look(&s, &site, ctx.current_url.as_deref()).await?;
+    let forms = s.store.site_forms(&site.id).await?;
+    let departments = site.routing.departments();
     Ok(Json(WidgetSessionResponse {
         token: s.tokens.issue(&contact.id, &site.id, expires),
         contact_id: contact.id,
@@ -137,7 +141,10 @@ pub async fn session(
             || s.store.agents_online(&site.organization_id, now).await?,
         new_visitor,
         availability: availability(&site.routing, now),
-        departments: site.routing.departments(),
+        look,
+        prechat: frontdesk_core::prechat::effective_form(&forms, &departments),
+        end_of_chat: forms.end_of_chat,
+        departments,
     }))
 }
 
@@ -174,11 +181,13 @@ pub struct AvailabilityQuery {
     site_key: String,
 }
 
-/// `GET /api/v1/widget/availability?site_key=…`: whether the site's chat is open, for the
-/// loader on a customer's page. Public, contact-free, cacheable for a minute, and readable
-/// from any origin (it says nothing that the widget would not show).
-pub async fn site_availability(
+/// `GET /api/v1/widget/config?site_key=…`: what the loader on a customer's page needs first
+/// (whether the site's chat is open, and whether to hide it while closed). Public,
+/// contact-free, cacheable for a minute, and readable from any origin (it says nothing that the
+/// widget would not show).
+pub async fn site_config(
     State(s): State<AppState>,
+    headers: HeaderMap,
     axum::extract::Query(q): axum::extract::Query<AvailabilityQuery>,
 ) -> axum::response::Response {
     use axum::response::IntoResponse;
@@ -187,7 +196,13 @@ pub async fn site_availability(
         _ => Ok(None),
     };
     let mut res = match site {
-        Ok(Some(site)) => Json(availability(&site.routing, now_ms())).into_response(),
+        Ok(Some(site)) if let Err(e) = super::embed::check(&s, &headers, &site, None) => {
+            e.into_response()
+        }
+        Ok(Some(site)) => match config(&s, &site).await {
+            Ok(config) => Json(config).into_response(),
+            Err(e) => e.into_response(),
+        },
         Ok(None) => {
             ApiError::new(ErrorCode::UnknownSiteKey, "no website has this key").into_response()
         }
@@ -202,7 +217,22 @@ pub async fn site_availability(
         header::CACHE_CONTROL,
         header::HeaderValue::from_static("public, max-age=60"),
     );
+    // The answer depends on the page asking (its allowed domains).
+    h.insert(header::VARY, header::HeaderValue::from_static("Origin"));
     res
+}
+
+/// What the loader reads: whether the site is open now, its launcher's look, its enabled
+/// triggers.
+async fn config(s: &AppState, site: &frontdesk_store::Website) -> ApiResult<WidgetConfig> {
+    let now = now_ms();
+    Ok(WidgetConfig {
+        availability: availability(&site.routing, now),
+        agents_online: s.hub.agents_online(&site.organization_id)
+            || s.store.agents_online(&site.organization_id, now).await?,
+        look: super::look::launcher_look(s, site).await?,
+        triggers: s.store.widget_triggers(&site.id).await?.for_widget(),
+    })
 }
 
 /// The refusal a banned visitor sees.

@@ -96,6 +96,7 @@ impl Handler for Agent {
                     text,
                     note,
                     attachments,
+                    greeting: _,
                 } => {
                     let r = match conversation_id {
                         Some(id) => {

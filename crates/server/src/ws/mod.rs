@@ -2,6 +2,7 @@
 //! it, and pings. Each frame is parsed into a core type and fails alone.
 
 pub mod agent;
+pub mod relay;
 pub mod visitor;
 
 use crate::AppState;
@@ -22,6 +23,23 @@ const CLOSE_POLICY: u16 = 1008;
 const CLOSE_TOO_BIG: u16 = 1009;
 const CLOSE_RESTART: u16 = 1012;
 const CLOSE_TRY_LATER: u16 = 1013;
+
+/// A new socket from `peer` within the per-address limit: the client's address, or the typed
+/// refusal to answer the upgrade with.
+pub fn admit(
+    s: &AppState,
+    headers: &axum::http::HeaderMap,
+    peer: std::net::IpAddr,
+) -> Result<std::net::IpAddr, ApiError> {
+    let ip = crate::http::client_ip(&s.config, headers, peer);
+    if !s.limits.connect_per_ip.check(&ip) {
+        return Err(ApiError::new(
+            ErrorCode::RateLimited,
+            "too many connections from this address; wait a minute",
+        ));
+    }
+    Ok(ip)
+}
 
 /// Small buffers: the default 128 KiB read buffer per socket would cost more than everything
 /// else a connection holds. 1 KiB fits the usual frame (the buffer grows for a larger one, up

@@ -22,14 +22,10 @@ pub async fn upgrade(
     headers: axum::http::HeaderMap,
     ws: WebSocketUpgrade,
 ) -> Response {
-    let ip = crate::http::client_ip(&s.config, &headers, peer.ip());
-    if !s.limits.connect_per_ip.check(&ip) {
-        return ApiError::new(
-            ErrorCode::RateLimited,
-            "too many connections from this address; wait a minute",
-        )
-        .into_response();
-    }
+    let ip = match super::admit(&s, &headers, peer.ip()) {
+        Ok(ip) => ip,
+        Err(refused) => return refused.into_response(),
+    };
     super::configure(ws).on_upgrade(move |socket| serve(s, socket, ip))
 }
 
@@ -168,6 +164,7 @@ impl Visitor {
         conversation_id: Option<ConversationId>,
         text: &str,
         attachments: Vec<frontdesk_core::files::AttachmentId>,
+        greeting: Option<frontdesk_core::triggers::TriggerId>,
     ) -> Result<Message, ApiError> {
         let client_id = ClientId::parse(client_id)?;
         let attachments = crate::http::api::parse_files(attachments)?;
@@ -178,6 +175,17 @@ impl Visitor {
                 "you are sending too fast; wait a moment",
             ));
         }
+        // A greeting can only open a chat: it rides on a send without a conversation.
+        let greeting = match (&greeting, &conversation_id) {
+            (Some(t), None) => {
+                let name = match self.state.store.website(&self.website).await? {
+                    Some(w) => w.organization_name,
+                    None => String::new(),
+                };
+                crate::http::triggers::greeting(&self.state, &self.website, || name, t).await?
+            }
+            _ => None,
+        };
         let target = match conversation_id {
             Some(id) => Target::Conversation(id),
             None => Target::LatestOfContact {
@@ -186,19 +194,23 @@ impl Visitor {
                 website_id: self.website.clone(),
             },
         };
-        let out = self
-            .state
-            .store
-            .write(WriteOp::Send {
-                scope: Scope::Contact(self.contact.clone()),
-                target,
-                client_id: Some(client_id),
-                kind: MessageKind::Visitor,
-                author: None,
-                text,
-                attachments,
-            })
-            .await?;
+        let send = WriteOp::Send {
+            scope: Scope::Contact(self.contact.clone()),
+            target,
+            client_id: Some(client_id),
+            kind: MessageKind::Visitor,
+            author: None,
+            text,
+            attachments,
+        };
+        let op = match greeting {
+            Some(greeting) => WriteOp::Greeted {
+                greeting,
+                send: Box::new(send),
+            },
+            None => send,
+        };
+        let out = self.state.store.write(op).await?;
         self.mine.insert(out.conversation.id.clone());
         out.messages
             .last()
@@ -218,11 +230,12 @@ impl Handler for Visitor {
                     text,
                     note,
                     attachments,
+                    greeting,
                 } => {
                     let r = if note {
                         Err(ApiError::forbidden("visitors cannot write notes"))
                     } else {
-                        self.send_message(&client_id, conversation_id, &text, attachments)
+                        self.send_message(&client_id, conversation_id, &text, attachments, greeting)
                             .await
                     };
                     ack_or_error(socket, client_id, r).await?;

@@ -24,6 +24,7 @@ import type { Priority } from "../../generated/Priority";
 import { api, problemText, type Tab } from "../api";
 import { VisitorPanel } from "./VisitorPanel";
 import { ContactSidebar } from "./ContactProfile";
+import { FeedbackPanel } from "./Feedback";
 import { clockTime, contactLabel, dateTime, initial, now, relativeTime, waitingTime } from "../format";
 import { activeKeys, filters } from "../filters";
 import { linkClick } from "../router";
@@ -976,6 +977,8 @@ function MessageItem({ m, tick }: MessageProps) {
   if (m.kind === "system") {
     return (
       <div class="msg msg-system" data-testid="msg" data-kind={m.kind} data-seq={m.seq}>
+        {/* A proactive trigger's greeting, stored when the visitor replied to it: named after its author. */}
+        {m.author_name && <strong>Greeting from {m.author_name}: </strong>}
         <Text text={m.text} /> <time dateTime={new Date(m.created_at).toISOString()}>{clockTime(m.created_at)}</time>
       </div>
     );
@@ -1185,6 +1188,7 @@ function ContactPanel() {
   return (
     <aside class="contact" aria-label="Contact" data-testid="contact-panel">
       <ContactSidebar key={k.id} contactId={k.id} conversationId={d.conversation.id} />
+      <FeedbackPanel conversationId={d.conversation.id} />
       {k.email && <TranscriptButton conversationId={d.conversation.id} email={k.email} />}
       <VisitorPanel contactId={k.id} />
     </aside>

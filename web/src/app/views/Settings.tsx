@@ -8,8 +8,13 @@ import { api, ApiError, problemText } from "../api";
 import { agents, me, showError } from "../store";
 import { ErrorNote, Snippet } from "../ui";
 import { CannedSection } from "./Canned";
+import { PrechatFormPanel } from "./PrechatForm";
+import { DomainsPanel } from "./Domains";
+import { IdentityPanel } from "./Identity";
 import { SiteRoutingPanel } from "./Routing";
 import { TagsSection } from "./Tags";
+import { WidgetLookPanel } from "./WidgetLook";
+import { TriggersPanel } from "./Triggers";
 import { Chips, PresenceDot, TeamsSection } from "./Teams";
 
 export function Settings() {
@@ -54,9 +59,20 @@ export function Settings() {
   );
 }
 
+/** A site's settings panels, one open at a time (admins only). */
+const SITE_PANELS = [
+  { key: "routing", label: "Routing & hours", testid: "site-routing-toggle" },
+  { key: "look", label: "Widget look", testid: "site-look-toggle" },
+  { key: "forms", label: "Pre-chat form & ratings", testid: "site-forms-toggle" },
+  { key: "triggers", label: "Triggers", testid: "site-triggers-toggle" },
+  { key: "identity", label: "Identity verification", testid: "site-identity-toggle" },
+  { key: "domains", label: "Allowed domains", testid: "site-domains-toggle" },
+] as const;
+type SitePanel = (typeof SITE_PANELS)[number]["key"];
+
 function Site({ site, isAdmin }: { site: WebsiteView; isAdmin: boolean }) {
-  const [open, setOpen] = useState(false);
-  const panel = "routing-" + site.id;
+  const [open, setOpen] = useState<SitePanel | null>(null);
+  const id = (k: SitePanel) => k + "-" + site.id;
   return (
     <li class="site" data-testid="website" data-id={site.id}>
       <div class="site-head">
@@ -65,21 +81,31 @@ function Site({ site, isAdmin }: { site: WebsiteView; isAdmin: boolean }) {
         <code class="muted small" title="Site key">
           {site.site_key}
         </code>
-        {isAdmin && (
-          <button
-            type="button"
-            class="btn btn-small site-routing-toggle"
-            aria-expanded={open}
-            aria-controls={open ? panel : undefined}
-            onClick={() => setOpen(!open)}
-            data-testid="site-routing-toggle"
-          >
-            Routing &amp; hours <span aria-hidden="true">{open ? "▴" : "▾"}</span>
-          </button>
-        )}
       </div>
+      {isAdmin && (
+        <div class="site-panels" role="group" aria-label={"Settings of " + site.name}>
+          {SITE_PANELS.map((p) => (
+            <button
+              key={p.key}
+              type="button"
+              class="btn btn-small site-routing-toggle"
+              aria-expanded={open === p.key}
+              aria-controls={open === p.key ? id(p.key) : undefined}
+              onClick={() => setOpen(open === p.key ? null : p.key)}
+              data-testid={p.testid}
+            >
+              {p.label} <span aria-hidden="true">{open === p.key ? "▴" : "▾"}</span>
+            </button>
+          ))}
+        </div>
+      )}
       <Snippet code={site.snippet} />
-      {open && <SiteRoutingPanel site={site} id={panel} />}
+      {open === "routing" && <SiteRoutingPanel site={site} id={id("routing")} />}
+      {open === "look" && <WidgetLookPanel site={site} id={id("look")} />}
+      {open === "forms" && <PrechatFormPanel site={site} id={id("forms")} />}
+      {open === "triggers" && <TriggersPanel site={site} id={id("triggers")} />}
+      {open === "identity" && <IdentityPanel site={site} id={id("identity")} />}
+      {open === "domains" && <DomainsPanel site={site} id={id("domains")} />}
     </li>
   );
 }

@@ -87,7 +87,7 @@ export function VisitorPanel({ contactId }: { contactId: string }) {
     ["Browser", d.browser],
     ["OS", d.os],
     ["Device", d.device],
-    ["Language", d.language],
+    ["Language", d.language ? languageName(d.language) : null],
     ["Timezone", d.timezone],
     [
       "Visits",
@@ -128,6 +128,42 @@ export function VisitorPanel({ contactId }: { contactId: string }) {
           </ol>
         </section>
       )}
+      {d.events.length > 0 && (
+        <section aria-labelledby="events-h">
+          <h3 id="events-h" class="trail-head">
+            Events
+          </h3>
+          <ol class="trail" data-testid="event-trail">
+            {d.events.slice(0, 15).map((e) => (
+              <li key={e.at + e.name}>
+                <span class="trail-page">
+                  <span>{e.name}</span>
+                  {Object.keys(e.data).length > 0 && (
+                    <span class="page-path muted small">
+                      {Object.entries(e.data)
+                        .map(([k, v]) => k + ": " + String(v))
+                        .join(", ")}
+                    </span>
+                  )}
+                </span>
+                <time class="muted small" dateTime={new Date(e.at).toISOString()} title={dateTime(e.at)}>
+                  {now.value - e.at < 3600000 ? relativeTime(e.at, now.value) : clockTime(e.at)}
+                </time>
+              </li>
+            ))}
+          </ol>
+        </section>
+      )}
     </div>
   );
+}
+
+/** "de-DE · German": the tag the widget reported, and its name in English. */
+function languageName(tag: string): string {
+  try {
+    const name = new Intl.DisplayNames(["en"], { type: "language" }).of(tag);
+    return name && name !== tag ? tag + " · " + name : tag;
+  } catch (_) {
+    return tag;
+  }
 }
