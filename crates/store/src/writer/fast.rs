@@ -1,0 +1,471 @@
+//! SQLite's fast path for the commonest write: a visitor's message in a running chat.
+//!
+//! sqlx runs each SQLite statement on the connection's own worker thread, so every statement
+//! is two thread hops, and a profile of the writer under load was mostly those switches. This
+//! module takes the connection's handle from that thread once (`lock_handle`) and runs a run of
+//! plain visitor sends through rusqlite on the writer's own thread, inside the same `BEGIN
+//! IMMEDIATE` transaction, so the batch still commits (or rolls back) as one.
+//!
+//! It stores exactly what the general path stores, and only where that is simple: a visitor's
+//! `send`, without files, to a conversation of theirs that is open or assigned and that this
+//! message does not change (no state change, no system message), and not a retry. Anything else
+//! stops the run *before* it writes, and the general path takes that op. The conformance tests
+//! run every send through here on SQLite; `fast_and_general_paths_store_the_same` compares the
+//! two directly.
+
+use super::{ConvAndRetry, PREVIEW_BYTES, Scope, Target, WriteOp, WriteOutcome, clip, preview_of};
+use crate::rows::{CONV_SELECT, ConvRow};
+use crate::{Result, StoreError, entropy, now_ms};
+use frontdesk_core::conversation::Action;
+use frontdesk_core::protocol::{Message, MessageKind};
+use frontdesk_core::*;
+use rusqlite::{OptionalExtension, params};
+use std::ptr::NonNull;
+
+/// Runs the fast path where the transaction is SQLite's; PostgreSQL's takes nothing.
+pub(super) trait FastSends {
+    /// Takes the run of fast-path sends at the front of `ops` (see [`sqlite_sends`]).
+    async fn fast_sends(
+        &mut self,
+        ops: &[&WriteOp],
+        out: &mut Vec<Result<WriteOutcome>>,
+    ) -> Result<usize>;
+}
+
+impl FastSends for sqlx::Transaction<'static, sqlx::Sqlite> {
+    async fn fast_sends(
+        &mut self,
+        ops: &[&WriteOp],
+        out: &mut Vec<Result<WriteOutcome>>,
+    ) -> Result<usize> {
+        sqlite_sends(self, ops, out).await
+    }
+}
+
+impl FastSends for sqlx::Transaction<'static, sqlx::Postgres> {
+    async fn fast_sends(
+        &mut self,
+        _ops: &[&WriteOp],
+        _out: &mut Vec<Result<WriteOutcome>>,
+    ) -> Result<usize> {
+        Ok(0)
+    }
+}
+
+/// Takes the run of fast-path sends at the front of `ops`, pushing one outcome each to `out`;
+/// returns how many it took (0 when the first op is not one). Only for SQLite's transaction.
+pub(super) async fn sqlite_sends(
+    tx: &mut sqlx::SqliteConnection,
+    ops: &[&WriteOp],
+    out: &mut Vec<Result<WriteOutcome>>,
+) -> Result<usize> {
+    if ops.first().is_none_or(|op| shape(op).is_none()) {
+        return Ok(0);
+    }
+    #[cfg(test)]
+    if tests::GENERAL_ONLY.get() {
+        return Ok(0);
+    }
+    let mut locked = tx.lock_handle().await?;
+    let handle = locked.as_raw_handle();
+    // The statements make no thread hop, but they do block: on a multi-threaded runtime, the
+    // worker hands its other tasks on first. (Tests' single-threaded runtimes run it inline.)
+    let multi = tokio::runtime::Handle::try_current()
+        .is_ok_and(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread);
+    if multi {
+        tokio::task::block_in_place(|| run(handle, ops, out))
+    } else {
+        run(handle, ops, out)
+    }
+}
+
+/// What a fast-path op carries, if it has the shape of one.
+struct Plain<'a> {
+    contact: &'a ContactId,
+    conversation: &'a ConversationId,
+    client_id: Option<&'a str>,
+    text: &'a MessageText,
+}
+
+fn shape(op: &WriteOp) -> Option<Plain<'_>> {
+    match op {
+        WriteOp::Send {
+            scope: Scope::Contact(contact),
+            target: Target::Conversation(conversation),
+            client_id,
+            kind: MessageKind::Visitor,
+            author: None,
+            text,
+            attachments,
+        } if attachments.is_empty() => Some(Plain {
+            contact,
+            conversation,
+            client_id: client_id.as_ref().map(|c| c.as_str()),
+            text,
+        }),
+        _ => None,
+    }
+}
+
+const SELECT: &str = "SELECT q.*, (SELECT m.id FROM messages m WHERE m.conversation_id = q.id AND m.client_id = ?2) AS retry_of FROM (";
+const INSERT: &str = "INSERT INTO messages (id, conversation_id, seq, public_seq, client_id, kind, author_id, author_name, body, created_at) \
+     VALUES (?1, ?2, ?3, ?4, ?5, 'visitor', NULL, NULL, ?6, ?7)";
+const UPDATE: &str = "UPDATE conversations SET last_seq = ?2, last_public_seq = ?3, visitor_delivered_seq = ?4, \
+     visitor_read_seq = ?5, unread = ?6, last_message_preview = ?7, last_message_at = ?8, updated_at = ?8 WHERE id = ?1";
+
+fn run(
+    handle: NonNull<rusqlite::ffi::sqlite3>,
+    ops: &[&WriteOp],
+    out: &mut Vec<Result<WriteOutcome>>,
+) -> Result<usize> {
+    // SAFETY: the handle is locked out of sqlx's worker thread for as long as this runs, and
+    // this connection neither closes it nor outlives the call.
+    let conn = unsafe { rusqlite::Connection::from_handle(handle.as_ptr()) }.map_err(error)?;
+    let mut select = conn
+        .prepare(&format!("{SELECT}{CONV_SELECT} WHERE c.id = ?1) q"))
+        .map_err(error)?;
+    let mut insert = conn.prepare(INSERT).map_err(error)?;
+    let mut update = conn.prepare(UPDATE).map_err(error)?;
+    let mut taken = 0;
+    for op in ops {
+        let Some(p) = shape(op) else { break };
+        let now = now_ms();
+        let found = select
+            .query_row(
+                params![p.conversation.as_str(), p.client_id],
+                conv_and_retry,
+            )
+            .optional()
+            .map_err(error)?;
+        let Some(ConvAndRetry { mut row, retry_of }) = found else {
+            out.push(Err(StoreError::NotFound));
+            taken += 1;
+            continue;
+        };
+        if row.contact_id != p.contact.as_str() {
+            out.push(Err(StoreError::NotFound));
+            taken += 1;
+            continue;
+        }
+        // A retry, or a message that reopens, takes or announces: the general path's.
+        let before = row.state();
+        let simple = retry_of.is_none()
+            && before
+                .apply(&Action::VisitorMessage)
+                .is_ok_and(|t| t.state == before && t.system_message.is_none());
+        if !simple {
+            break;
+        }
+        let seq = row.last_seq + 1;
+        let public = row.last_public_seq + 1;
+        let id = MessageId::new(now, entropy());
+        insert
+            .execute(params![
+                id.as_str(),
+                row.id,
+                seq,
+                public,
+                p.client_id,
+                p.text.as_str(),
+                now
+            ])
+            .map_err(error)?;
+        // A sender has seen everything up to their own message.
+        row.last_seq = seq;
+        row.last_public_seq = public;
+        row.visitor_delivered_seq = row.visitor_delivered_seq.max(public);
+        row.visitor_read_seq = row.visitor_read_seq.max(public);
+        row.unread += 1;
+        row.last_message_preview = Some(clip(&preview_of(p.text.as_str(), &[]), PREVIEW_BYTES));
+        row.last_message_at = Some(now);
+        row.updated_at = now;
+        update
+            .execute(params![
+                row.id,
+                seq,
+                public,
+                row.visitor_delivered_seq,
+                row.visitor_read_seq,
+                row.unread,
+                row.last_message_preview,
+                now
+            ])
+            .map_err(error)?;
+        let message = Message {
+            id,
+            conversation_id: ConversationId(row.id.clone()),
+            seq,
+            public_seq: Some(public),
+            client_id: p.client_id.map(str::to_owned),
+            kind: MessageKind::Visitor,
+            author_id: None,
+            author_name: None,
+            text: p.text.as_str().to_owned(),
+            created_at: now,
+            attachments: Vec::new(),
+        };
+        out.push(Ok(WriteOutcome {
+            organization_id: OrganizationId(row.organization_id.clone()),
+            conversation: row.into_conversation(),
+            messages: vec![message],
+            duplicate: false,
+            changed: true,
+            routing: false,
+            notices: Vec::new(),
+        }));
+        taken += 1;
+        #[cfg(test)]
+        tests::FAST_STORED.set(tests::FAST_STORED.get() + 1);
+    }
+    Ok(taken)
+}
+
+fn conv_and_retry(r: &rusqlite::Row<'_>) -> rusqlite::Result<ConvAndRetry> {
+    Ok(ConvAndRetry {
+        row: ConvRow {
+            id: r.get("id")?,
+            organization_id: r.get("organization_id")?,
+            website_id: r.get("website_id")?,
+            contact_id: r.get("contact_id")?,
+            status: r.get("status")?,
+            assignee_id: r.get("assignee_id")?,
+            assignee_name: r.get("assignee_name")?,
+            last_seq: r.get("last_seq")?,
+            last_public_seq: r.get("last_public_seq")?,
+            visitor_delivered_seq: r.get("visitor_delivered_seq")?,
+            visitor_read_seq: r.get("visitor_read_seq")?,
+            agent_delivered_seq: r.get("agent_delivered_seq")?,
+            agent_read_seq: r.get("agent_read_seq")?,
+            unread: r.get("unread")?,
+            contact_name: r.get("contact_name")?,
+            contact_email: r.get("contact_email")?,
+            website_name: r.get("website_name")?,
+            last_message_preview: r.get("last_message_preview")?,
+            last_message_at: r.get("last_message_at")?,
+            created_at: r.get("created_at")?,
+            updated_at: r.get("updated_at")?,
+            team_id: r.get("team_id")?,
+            team_name: r.get("team_name")?,
+            priority: r.get("priority")?,
+            offline: r.get("offline")?,
+            missed: r.get("missed")?,
+            enqueued_at: r.get("enqueued_at")?,
+            first_reply_at: r.get("first_reply_at")?,
+            assigned_at: r.get("assigned_at")?,
+            tags: r.get("tags")?,
+        },
+        retry_of: r.get("retry_of")?,
+    })
+}
+
+/// The same mapping as `From<sqlx::Error>`: a full disk is `Full`, a unique violation a
+/// `Conflict`, anything else `Unavailable`.
+fn error(e: rusqlite::Error) -> StoreError {
+    match e.sqlite_error_code() {
+        Some(rusqlite::ErrorCode::DiskFull) => StoreError::Full(e.to_string()),
+        Some(rusqlite::ErrorCode::ConstraintViolation)
+            if e.sqlite_error().is_some_and(|x| {
+                x.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
+                    || x.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY
+            }) =>
+        {
+            StoreError::Conflict
+        }
+        _ => StoreError::Unavailable(e.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::writer::{Scope, Target, WriteOp};
+    use crate::{Store, StoreError, VisitContext};
+    use frontdesk_core::conversation::{Action, AgentRef};
+    use frontdesk_core::protocol::{Conversation, MessageKind, Role};
+    use frontdesk_core::*;
+    use std::cell::Cell;
+
+    thread_local! {
+        /// Sends take the general path only (the writer runs on the test's one thread).
+        pub(super) static GENERAL_ONLY: Cell<bool> = const { Cell::new(false) };
+        /// Messages the fast path stored.
+        pub(super) static FAST_STORED: Cell<usize> = const { Cell::new(0) };
+    }
+
+    /// What a conversation and its messages look like, without the ids and times a run makes.
+    type Seen = (Vec<String>, Vec<String>);
+
+    fn conv_view(c: &Conversation) -> String {
+        format!(
+            "{:?} {:?} {:?} seq {} public {} visitor {}/{} agent {}/{} unread {} {:?} {:?} {:?} {:?} {}",
+            c.status,
+            c.assignee_id.is_some(),
+            c.assignee_name,
+            c.last_seq,
+            c.last_public_seq,
+            c.visitor_delivered_seq,
+            c.visitor_read_seq,
+            c.agent_delivered_seq,
+            c.agent_read_seq,
+            c.unread,
+            c.last_message_preview,
+            c.last_message_at.is_some(),
+            c.team_id,
+            c.priority,
+            c.updated_at >= c.created_at,
+        )
+    }
+
+    async fn scenario(general_only: bool) -> (Seen, usize) {
+        GENERAL_ONLY.set(general_only);
+        FAST_STORED.set(0);
+        let dir = tempfile::tempdir().unwrap();
+        let s = Store::open_sqlite(&dir.path().join("t.db")).await.unwrap();
+        s.migrate().await.unwrap();
+        let (admin, site) = s
+            .create_organization(
+                &Name::parse("Org").unwrap(),
+                (
+                    &Email::parse("a@org.test").unwrap(),
+                    &Name::parse("Ada").unwrap(),
+                    "hash",
+                ),
+                (
+                    &Name::parse("Site").unwrap(),
+                    &Domain::parse("org.test").unwrap(),
+                    "key",
+                ),
+                None,
+            )
+            .await
+            .unwrap();
+        let v = s
+            .create_contact(&site, &VisitContext::default())
+            .await
+            .unwrap();
+        let other = s
+            .create_contact(&site, &VisitContext::default())
+            .await
+            .unwrap();
+        let ada = AgentRef {
+            id: admin.id.clone(),
+            name: admin.name.clone(),
+        };
+        let send = |contact: &ContactId, target: Target, client: &str, text: &str| WriteOp::Send {
+            scope: Scope::Contact(contact.clone()),
+            target,
+            client_id: Some(ClientId::parse(client).unwrap()),
+            kind: MessageKind::Visitor,
+            author: None,
+            text: MessageText::parse(text).unwrap(),
+            attachments: Vec::new(),
+        };
+        let act = |conv: &ConversationId, action: Action| WriteOp::Act {
+            scope: Scope::Organization(admin.organization_id.clone()),
+            conversation_id: conv.clone(),
+            action,
+            actor: admin.id.clone(),
+            role: Role::Admin,
+        };
+        let mut outcomes = Vec::new();
+        let first = s
+            .write(send(
+                &v.id,
+                Target::LatestOfContact {
+                    contact_id: v.id.clone(),
+                    organization_id: site.organization_id.clone(),
+                    website_id: site.id.clone(),
+                },
+                "c1",
+                "hello",
+            ))
+            .await
+            .unwrap();
+        let conv = first.conversation.id.clone();
+        let to = || Target::Conversation(conv.clone());
+        let mut ops = vec![
+            send(&v.id, to(), "c2", "open, unassigned"),
+            send(&v.id, to(), "c2", "a retry of c2"),
+            send(&other.id, to(), "c9", "someone else's conversation"),
+            act(&conv, Action::Take(ada.clone())),
+            send(&v.id, to(), "c3", &"long ".repeat(100)),
+            send(&v.id, to(), "c4", "assigned"),
+            act(&conv, Action::Resolve { by: ada.clone() }),
+            send(&v.id, to(), "c5", "reopens"),
+            send(&v.id, to(), "c6", "after reopening"),
+        ];
+        // One at a time, and then the same kinds in one batch (all queued before the writer
+        // wakes: each is spawned, and none is awaited until all are).
+        for op in ops.drain(..6) {
+            outcomes.push(s.write(op).await);
+        }
+        let handles: Vec<_> = ops
+            .into_iter()
+            .map(|op| {
+                let s = s.clone();
+                tokio::spawn(async move { s.write(op).await })
+            })
+            .collect();
+        for h in handles {
+            outcomes.push(h.await.unwrap());
+        }
+        let mut seen: Vec<String> = outcomes
+            .iter()
+            .map(|o| match o {
+                Ok(o) => format!(
+                    "{} | {:?} dup {} changed {} routing {} notices {}",
+                    conv_view(&o.conversation),
+                    o.messages
+                        .iter()
+                        .map(|m| (
+                            m.seq,
+                            m.public_seq,
+                            m.client_id.clone(),
+                            m.kind,
+                            m.text.clone()
+                        ))
+                        .collect::<Vec<_>>(),
+                    o.duplicate,
+                    o.changed,
+                    o.routing,
+                    o.notices.len()
+                ),
+                Err(StoreError::NotFound) => "not found".into(),
+                Err(e) => format!("error {e}"),
+            })
+            .collect();
+        let stored = s
+            .conversation(&admin.organization_id, &conv)
+            .await
+            .unwrap()
+            .unwrap();
+        seen.push(conv_view(&stored));
+        let messages = s
+            .messages(&conv, 0, 100, false)
+            .await
+            .unwrap()
+            .items
+            .iter()
+            .map(|m| {
+                format!(
+                    "{} {:?} {:?} {:?} {}",
+                    m.seq, m.public_seq, m.client_id, m.kind, m.text
+                )
+            })
+            .collect();
+        ((seen, messages), FAST_STORED.get())
+    }
+
+    /// The fast path stores, and answers, exactly what the general path does.
+    #[tokio::test]
+    async fn fast_and_general_paths_store_the_same() {
+        let (general, none) = scenario(true).await;
+        let (fast, some) = scenario(false).await;
+        assert_eq!(none, 0);
+        // c2, c3, c4 and c6; not the first, the retry, another's, nor the one that reopens.
+        assert_eq!(some, 4, "the fast path took the plain sends");
+        assert_eq!(general.0.len(), 10);
+        assert!(general.0[2].starts_with("not found"), "{:?}", general.0[2]);
+        assert!(general.0[1].contains("dup true"), "{:?}", general.0[1]);
+        assert_eq!(general, fast);
+    }
+}
