@@ -41,6 +41,8 @@ pub struct Inner {
     pub geoip: crate::geoip::Geoip,
     /// Uploaded files: where their bytes live.
     pub files: crate::files::Files,
+    /// Visitors' presence changes, written in batches (`visitors.rs`).
+    pub presence: crate::visitors::Presence,
 }
 
 impl Deref for AppState {
@@ -289,6 +291,7 @@ impl Server {
             base_url,
             geoip: crate::geoip::Geoip::open(&config.geoip_db)?,
             files: crate::files::Files::local(&config.data_dir)?,
+            presence: crate::visitors::Presence::default(),
         }));
         // Chat frames are small and latency matters: no Nagle delay.
         let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {

@@ -13,7 +13,8 @@
 //! moving a conversation changes only whose it is.
 
 use crate::BeginWrite;
-use crate::{Db, Result, Store, StoreError, on_db};
+use crate::rows::{CONTACT_SELECT, ContactRow};
+use crate::{Db, Result, Store, StoreError, on_db, sql};
 use frontdesk_core::contacts::*;
 use frontdesk_core::protocol::Contact;
 use frontdesk_core::visitors::PAGE_TRAIL_MAX;
@@ -593,22 +594,21 @@ impl Store {
         contact: &ContactId,
         website: &WebsiteId,
     ) -> Result<Option<(OrganizationId, Contact)>> {
-        let target: Option<(String,)> = on_db!(&self.db, |p| {
-            sqlx::query_as(
-                "SELECT t.id FROM contacts c \
+        // One statement: it runs on every widget socket's `hello`, thousands at once in a
+        // reconnect storm.
+        let row: Option<ContactRow> = on_db!(&self.db, |p| {
+            sqlx::query_as(sql!(
+                "{CONTACT_SELECT} WHERE id = (SELECT t.id FROM contacts c \
                  JOIN websites w ON w.id = $2 AND w.organization_id = c.organization_id \
                  JOIN contacts t ON t.id = COALESCE(c.merged_into, c.id) \
-                 WHERE c.id = $1 AND t.merged_into IS NULL",
-            )
+                 WHERE c.id = $1 AND t.merged_into IS NULL)"
+            ))
             .bind(contact.as_str())
             .bind(website.as_str())
             .fetch_optional(p)
             .await?
         });
-        match target {
-            Some((id,)) => self.contact_in_org(&ContactId(id)).await,
-            None => Ok(None),
-        }
+        Ok(row.map(|r| (OrganizationId(r.organization_id.clone()), r.into_contact())))
     }
 }
 

@@ -235,14 +235,23 @@ impl Store {
         Ok(())
     }
 
-    /// The visitor's last widget socket closed: their lease ends now.
-    pub async fn visitor_gone(&self, contact: &ContactId) -> Result<()> {
-        on_db!(&self.db, |p| {
-            sqlx::query("UPDATE visits SET online_until = 0 WHERE contact_id = $1")
-                .bind(contact.as_str())
-                .execute(p)
-                .await?;
-        });
+    /// These visitors' last widget sockets closed: their leases end now.
+    pub async fn visitors_gone(&self, contacts: &[ContactId]) -> Result<()> {
+        for chunk in contacts.chunks(200) {
+            let list = (1..=chunk.len())
+                .map(|i| format!("${i}"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            on_db!(&self.db, |p| {
+                let mut q = sqlx::query(sql!(
+                    "UPDATE visits SET online_until = 0 WHERE contact_id IN ({list})"
+                ));
+                for c in chunk {
+                    q = q.bind(c.as_str());
+                }
+                q.execute(p).await?;
+            });
+        }
         Ok(())
     }
 

@@ -9,6 +9,7 @@ use serde_json::{Value, json};
 on_both_backends!(
     a_page_change_reaches_agents_and_the_trail,
     live_visitors_follow_the_widget_socket_per_tenant,
+    visitors_reconnecting_all_at_once_stay_live,
     proactive_chat_opens_the_widget_with_one_conversation,
     a_configured_geoip_database_gives_a_location,
 );
@@ -120,6 +121,45 @@ async fn live_visitors_follow_the_widget_socket_per_tenant(backend: Backend) {
         assert!(
             std::time::Instant::now() < deadline,
             "still live after the socket closed: {list}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
+/// Presence is written in batches: sockets that open together share a write, a visitor whose
+/// old socket closes as the new one opens stays live, and closing them all ends every lease.
+async fn visitors_reconnecting_all_at_once_stay_live(backend: Backend) {
+    const N: usize = 30;
+    // Every socket comes from one address here.
+    let t = TestServer::start_with(backend, |c| c.connections_per_minute_per_ip = 0).await;
+    let ten = tenant(&t, "a").await;
+    let admin = Browser::login(&t.url, &ten.admin_email, PASSWORD).await;
+    let mut tokens = Vec::new();
+    for _ in 0..N {
+        tokens.push(visitor_token(&t, &ten.site_key).await);
+    }
+    let live = || async {
+        let (status, list) = admin.get("/api/v1/visitors").await;
+        assert_eq!(status, 200);
+        list.as_array().unwrap().len()
+    };
+    let open_all = || futures_util::future::join_all(tokens.iter().map(|k| Client::visitor(&t, k)));
+    // A visitor's socket is live once its welcome arrives (`Client::visitor` waits for it).
+    let first = open_all().await;
+    assert_eq!(live().await, N);
+    // Every visitor drops and comes back at once: old sockets close as new ones open.
+    let (second, ()) = tokio::join!(open_all(), async move { drop(first) });
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
+    while std::time::Instant::now() < deadline {
+        assert_eq!(live().await, N, "a visitor who came back is still live");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    drop(second);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while live().await != 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "still live after every socket closed"
         );
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }

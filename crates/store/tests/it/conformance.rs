@@ -1061,7 +1061,21 @@ async fn visits_count_utm_and_the_presence_lease(s: Store) {
         s.live_visitors(org, now + 30_001).await.unwrap().is_empty(),
         "a lapsed lease is offline"
     );
-    s.visitor_gone(&v.id).await.unwrap();
+    let w = visitor(&s, &a).await;
+    s.record_page_view(org, &w.id, &page("https://a.test/other"), later)
+        .await
+        .unwrap();
+    s.renew_visitors(&[v.id.clone(), w.id.clone()], now + 30_000)
+        .await
+        .unwrap();
+    assert_eq!(s.live_visitors(org, now).await.unwrap().len(), 2);
+    s.visitors_gone(std::slice::from_ref(&v.id)).await.unwrap();
+    let live = s.live_visitors(org, now).await.unwrap();
+    assert_eq!(live.len(), 1, "only the one gone went");
+    assert_eq!(live[0].contact_id, w.id);
+    s.visitors_gone(&[v.id.clone(), w.id.clone()])
+        .await
+        .unwrap();
     assert!(s.live_visitors(org, now).await.unwrap().is_empty());
 }
 
