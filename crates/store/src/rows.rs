@@ -7,7 +7,7 @@ use frontdesk_core::protocol::{
 use frontdesk_core::routing::{Presence, Priority, TeamId};
 use frontdesk_core::*;
 
-#[derive(sqlx::FromRow, Debug)]
+#[derive(sqlx::FromRow, Debug, Clone)]
 pub(crate) struct ConvRow {
     pub id: String,
     pub organization_id: String,

@@ -930,6 +930,8 @@ async fn run_batch(db: &Db, ops: &[&WriteOp]) -> Result<Vec<Result<WriteOutcome>
                 let mut stored: Vec<Message> = Vec::new();
                 let mut notices: Vec<Notice> = Vec::new();
                 let mut changed = true;
+                // The row after the write, when it is known without reading it back.
+                let mut known_row: Option<ConvRow> = None;
                 let mut seq = row.last_seq;
                 let mut public = row.last_public_seq;
                 match op {
@@ -1153,6 +1155,19 @@ async fn run_batch(db: &Db, ops: &[&WriteOp]) -> Result<Vec<Result<WriteOutcome>
                                 .await?;
                         }
                         lifecycle!(tx, &conv_id, &row, &before, &after, *kind == MessageKind::Agent, now);
+                        // A plain visitor send (the fast path's kind): the row is what the
+                        // update above wrote, and reading it back would cost a statement.
+                        if *kind == MessageKind::Visitor
+                            && !created
+                            && greeting.is_none()
+                            && files.is_empty()
+                            && after == before
+                            && system.is_none()
+                        {
+                            let mut r = row.clone();
+                            fast::after_plain_send(&mut r, seq, public, text.as_str(), now);
+                            known_row = Some(r);
+                        }
                     }
                     WriteOp::Act { action, actor, role, .. } => {
                         if !frontdesk_core::conversation::permits(*role, actor, &before, action) {
@@ -1468,7 +1483,9 @@ async fn run_batch(db: &Db, ops: &[&WriteOp]) -> Result<Vec<Result<WriteOutcome>
                         }
                     }
                 }
-                let new_row: Option<ConvRow> = if changed {
+                let new_row: Option<ConvRow> = if known_row.is_some() {
+                    known_row
+                } else if changed {
                     Some(sqlx::query_as(sql!("{CONV_SELECT} WHERE c.id = $1"))
                         .bind(&conv_id)
                         .fetch_one(&mut *tx)

@@ -170,15 +170,7 @@ fn run(
                 now
             ])
             .map_err(error)?;
-        // A sender has seen everything up to their own message.
-        row.last_seq = seq;
-        row.last_public_seq = public;
-        row.visitor_delivered_seq = row.visitor_delivered_seq.max(public);
-        row.visitor_read_seq = row.visitor_read_seq.max(public);
-        row.unread += 1;
-        row.last_message_preview = Some(clip(&preview_of(p.text.as_str(), &[]), PREVIEW_BYTES));
-        row.last_message_at = Some(now);
-        row.updated_at = now;
+        after_plain_send(&mut row, seq, public, p.text.as_str(), now);
         update
             .execute(params![
                 row.id,
@@ -218,6 +210,20 @@ fn run(
         tests::FAST_STORED.set(tests::FAST_STORED.get() + 1);
     }
     Ok(taken)
+}
+
+/// The conversation's row after a plain visitor send (see the module's doc) stored as `seq`
+/// and `public`: what the writer's `UPDATE` leaves, so it need not be read back. A sender has
+/// seen everything up to their own message.
+pub(super) fn after_plain_send(row: &mut ConvRow, seq: i64, public: i64, text: &str, now: Millis) {
+    row.last_seq = seq;
+    row.last_public_seq = public;
+    row.visitor_delivered_seq = row.visitor_delivered_seq.max(public);
+    row.visitor_read_seq = row.visitor_read_seq.max(public);
+    row.unread += 1;
+    row.last_message_preview = Some(clip(&preview_of(text, &[]), PREVIEW_BYTES));
+    row.last_message_at = Some(now);
+    row.updated_at = now;
 }
 
 fn conv_and_retry(r: &rusqlite::Row<'_>) -> rusqlite::Result<ConvAndRetry> {
@@ -396,7 +402,17 @@ mod tests {
         // One at a time, and then the same kinds in one batch (all queued before the writer
         // wakes: each is spawned, and none is awaited until all are).
         for op in ops.drain(..6) {
-            outcomes.push(s.write(op).await);
+            let out = s.write(op).await;
+            // What a write answers is what is stored: the row built in memory included.
+            if let Ok(o) = &out {
+                let stored = s
+                    .conversation(&admin.organization_id, &conv)
+                    .await
+                    .unwrap()
+                    .unwrap();
+                assert_eq!(format!("{:?}", o.conversation), format!("{stored:?}"));
+            }
+            outcomes.push(out);
         }
         let handles: Vec<_> = ops
             .into_iter()
@@ -455,7 +471,8 @@ mod tests {
         ((seen, messages), FAST_STORED.get())
     }
 
-    /// The fast path stores, and answers, exactly what the general path does.
+    /// The fast path stores, and answers, exactly what the general path does; and what either
+    /// answers is what a read finds.
     #[tokio::test]
     async fn fast_and_general_paths_store_the_same() {
         let (general, none) = scenario(true).await;
