@@ -140,7 +140,7 @@ document.title = "posted " + parent.frames.length;
     const frame = await openWidget(visitor.page);
     await widgetConnected(frame);
     await widgetSend(frame, "Hello from an allowed shop");
-    await frame.locator('[data-testid="fd-message"][data-kind="visitor"]', { hasText: "Hello from an allowed shop" }).waitFor();
+    await frame.locator('[data-testid="fd-message"][data-kind="visitor"]:not([data-pending])', { hasText: "Hello from an allowed shop" }).waitFor();
     assert.deepEqual(warnings, []);
     await shot(visitor.page, "embed-allowed");
 

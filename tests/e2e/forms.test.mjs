@@ -104,7 +104,7 @@ describe("a pre-chat form routes by its department, and the visitor rates the ch
     await frame.getByTestId("fd-field-plan").selectOption("Pro");
     await shot(visitor.page, "forms-prechat");
     await frame.getByTestId("fd-send").click();
-    await frame.locator('[data-testid="fd-message"][data-kind="visitor"]', { hasText: "I was charged twice" }).waitFor();
+    await frame.locator('[data-testid="fd-message"][data-kind="visitor"]:not([data-pending])', { hasText: "I was charged twice" }).waitFor();
     await card.waitFor({ state: "hidden" });
 
     const { body: inbox } = await api(alice.page, "GET", "/conversations?tab=unassigned");

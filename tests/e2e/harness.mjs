@@ -259,7 +259,7 @@ export async function visitorSays(person, server, text) {
   const frame = await openWidget(person.page);
   await widgetConnected(frame);
   await widgetSend(frame, text);
-  await frame.locator('[data-testid="fd-message"][data-kind="visitor"]', { hasText: text }).waitFor();
+  await frame.locator('[data-testid="fd-message"][data-kind="visitor"]:not([data-pending])', { hasText: text }).waitFor();
   return frame;
 }
 

@@ -145,7 +145,7 @@ describe("widget look", () => {
       // The Sales team has no members: the header shows nobody.
       assert.equal(await frame.getByTestId("fd-agents").isHidden(), true);
       await widgetSend(frame, "How much is the pro plan?");
-      await frame.locator('[data-testid="fd-message"][data-kind="visitor"]', { hasText: "pro plan" }).waitFor();
+      await frame.locator('[data-testid="fd-message"][data-kind="visitor"]:not([data-pending])', { hasText: "pro plan" }).waitFor();
       await shot(visitor.page, "look-widget-pricing");
       // The visitor stays on the page until the message is stored (the navigation renewed the
       // session, so the send may have waited for the new socket).

@@ -351,7 +351,7 @@ describe("a visitor picks a department, which picks the team", () => {
     await shot(visitor.page, "routing-department-picker");
     await picker.selectOption("Invoices and refunds");
     await frame.getByTestId("fd-send").click();
-    await frame.locator('[data-testid="fd-message"][data-kind="visitor"]', { hasText: "I was charged twice" }).waitFor();
+    await frame.locator('[data-testid="fd-message"][data-kind="visitor"]:not([data-pending])', { hasText: "I was charged twice" }).waitFor();
     await picker.waitFor({ state: "hidden" });
 
     const { body: page } = await api(alice.page, "GET", "/conversations?tab=unassigned");

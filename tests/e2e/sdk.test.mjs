@@ -135,7 +135,7 @@ Frontdesk('track', 'Viewed pricing', { plan: 'pro' });`,
     const phone = await newPerson(browser);
     await hostPage(phone, `Frontdesk('identify', { id: '${user}', hash: '${hash(user)}' });`);
     const f2 = await openWidget(phone.page);
-    await f2.locator('[data-testid="fd-message"][data-kind="visitor"]', { hasText: "4711" }).waitFor();
+    await f2.locator('[data-testid="fd-message"][data-kind="visitor"]:not([data-pending])', { hasText: "4711" }).waitFor();
     assert.equal(await contactOf(phone), bound);
     await shot(phone.page, "sdk-identified-other-device");
 

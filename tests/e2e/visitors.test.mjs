@@ -26,7 +26,7 @@ describe("visitor context and live visitors", () => {
     const frame = await openWidget(visitor.page);
     await widgetConnected(frame);
     await widgetSend(frame, "Do you ship to Norway?");
-    await frame.locator('[data-testid="fd-message"][data-kind="visitor"]', { hasText: "Norway" }).waitFor();
+    await frame.locator('[data-testid="fd-message"][data-kind="visitor"]:not([data-pending])', { hasText: "Norway" }).waitFor();
 
     const alice = await newPerson(browser);
     await loginAgent(alice.page, server, ALICE);
