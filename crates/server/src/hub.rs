@@ -2,27 +2,68 @@
 //! It turns bus events into frames, serializing each frame once per audience, and hands them to
 //! each socket's bounded queue. A socket whose queue is full is cut off (it resumes from its
 //! last sequence number when it reconnects), so one slow reader never slows the others or grows
-//! the server's memory.
+//! the server's memory. The bound is in bytes as well as frames: an agent's socket receives a
+//! whole organization's traffic, and one commit can carry hundreds of small frames at once (a
+//! burst, not a slow reader), while a few large ones are enough to show a reader that stopped.
 
 use crate::bus::Event;
 use frontdesk_core::protocol::{AgentStatus, ServerFrame, Side, VisitorConversation};
 use frontdesk_core::{AgentId, ContactId, OrganizationId};
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use tokio::sync::{Notify, mpsc};
 
-/// Frames waiting for one socket. Serialized JSON, shared between sockets.
-pub const OUTBOX_FRAMES: usize = 256;
-pub type Outbox = mpsc::Sender<Arc<str>>;
+/// Most frames waiting for one socket. Serialized JSON, shared between sockets.
+pub const OUTBOX_FRAMES: usize = 4096;
+/// Most bytes of frames waiting for one socket.
+pub const OUTBOX_BYTES: usize = 1 << 20;
 
-/// One registered socket.
+/// One registered socket: the hub's end of its queue.
 #[derive(Clone)]
 pub struct Conn {
     pub id: u64,
-    pub tx: Outbox,
+    tx: mpsc::Sender<Arc<str>>,
+    shared: Arc<Shared>,
+}
+
+struct Shared {
     /// Fired when the hub cuts the socket off for not reading.
-    pub kick: Arc<Notify>,
+    kick: Notify,
+    /// Bytes of the frames in the queue.
+    queued: AtomicUsize,
+}
+
+impl Conn {
+    /// Resolves once the hub has cut this socket off.
+    pub fn kicked(&self) -> tokio::sync::futures::Notified<'_> {
+        self.shared.kick.notified()
+    }
+
+    pub fn kick(&self) {
+        self.shared.kick.notify_one();
+    }
+}
+
+/// The socket's end of its queue.
+pub struct Outbox {
+    rx: mpsc::Receiver<Arc<str>>,
+    shared: Arc<Shared>,
+}
+
+impl Outbox {
+    pub async fn recv(&mut self) -> Option<Arc<str>> {
+        let f = self.rx.recv().await?;
+        self.shared.queued.fetch_sub(f.len(), Ordering::Relaxed);
+        Some(f)
+    }
+
+    #[cfg(test)]
+    fn try_recv(&mut self) -> Result<Arc<str>, mpsc::error::TryRecvError> {
+        let f = self.rx.try_recv()?;
+        self.shared.queued.fetch_sub(f.len(), Ordering::Relaxed);
+        Ok(f)
+    }
 }
 
 struct AgentConn {
@@ -53,16 +94,20 @@ fn frame(f: &ServerFrame) -> Arc<str> {
 }
 
 impl Hub {
-    pub fn new_conn(&self) -> (Conn, mpsc::Receiver<Arc<str>>) {
+    pub fn new_conn(&self) -> (Conn, Outbox) {
         let (tx, rx) = mpsc::channel(OUTBOX_FRAMES);
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let shared = Arc::new(Shared {
+            kick: Notify::new(),
+            queued: AtomicUsize::new(0),
+        });
         (
             Conn {
                 id,
                 tx,
-                kick: Arc::new(Notify::new()),
+                shared: shared.clone(),
             },
-            rx,
+            Outbox { rx, shared },
         )
     }
 
@@ -92,7 +137,7 @@ impl Hub {
         let g = self.lock();
         if let Some((_, conns)) = g.visitors.get(contact) {
             for c in conns {
-                c.kick.notify_one();
+                c.kick();
             }
         }
     }
@@ -440,9 +485,16 @@ impl Hub {
 }
 
 fn send(conn: &Conn, f: &Arc<str>) {
-    if let Err(mpsc::error::TrySendError::Full(_)) = conn.tx.try_send(f.clone()) {
-        // The socket stopped reading: cut it off rather than buffer without bound.
-        conn.kick.notify_one();
+    let queued = conn.shared.queued.fetch_add(f.len(), Ordering::Relaxed) + f.len();
+    let full = queued > OUTBOX_BYTES
+        || matches!(
+            conn.tx.try_send(f.clone()),
+            Err(mpsc::error::TrySendError::Full(_))
+        );
+    if full {
+        // The socket stopped reading: cut it off rather than buffer without bound. (Its
+        // queue is not used again; the count may stay high.)
+        conn.kick();
     }
 }
 
@@ -468,9 +520,48 @@ mod tests {
         }
         // The slow socket was told to go; notify_one stores the permit.
         let kicked = tokio_test_block_on(async {
-            tokio::time::timeout(std::time::Duration::from_millis(100), slow.kick.notified()).await
+            tokio::time::timeout(std::time::Duration::from_millis(100), slow.kicked()).await
         });
         assert!(kicked.is_ok());
+    }
+
+    fn was_kicked(conn: &Conn) -> bool {
+        tokio_test_block_on(async {
+            tokio::time::timeout(std::time::Duration::from_millis(20), conn.kicked())
+                .await
+                .is_ok()
+        })
+    }
+
+    #[test]
+    fn a_burst_of_small_frames_is_not_a_slow_reader_but_too_many_bytes_are() {
+        let hub = Hub::default();
+        let (conn, mut rx) = hub.new_conn();
+        // One commit of a full write batch: hundreds of small frames at once.
+        let small: Arc<str> = "x".repeat(300).into();
+        for _ in 0..1_000 {
+            send(&conn, &small);
+        }
+        assert!(!was_kicked(&conn));
+        let mut got = 0;
+        while rx.try_recv().is_ok() {
+            got += 1;
+        }
+        assert_eq!(got, 1_000);
+        // Read frames free their bytes: the same again fits.
+        for _ in 0..1_000 {
+            send(&conn, &small);
+        }
+        assert!(!was_kicked(&conn));
+        // Large frames that are not read pass the byte bound long before the frame bound.
+        let large: Arc<str> = "x".repeat(16 * 1024).into();
+        let fits = (OUTBOX_BYTES - 1_000 * 300) / large.len();
+        for _ in 0..fits {
+            send(&conn, &large);
+        }
+        assert!(!was_kicked(&conn));
+        send(&conn, &large);
+        assert!(was_kicked(&conn));
     }
 
     #[test]

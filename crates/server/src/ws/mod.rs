@@ -11,9 +11,7 @@ use crate::hub::Conn;
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use frontdesk_core::ErrorCode;
 use frontdesk_core::protocol::{ClientFrame, MAX_FRAME_BYTES, PROTOCOL_VERSION, ServerFrame};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tokio::sync::mpsc;
 
 const HELLO_TIMEOUT: Duration = Duration::from_secs(10);
 /// Longest a single frame may take to leave; a peer slower than this is cut off.
@@ -213,7 +211,7 @@ pub async fn run<H: Handler + Send>(
     state: &AppState,
     socket: &mut WebSocket,
     conn: &Conn,
-    mut outbox: mpsc::Receiver<Arc<str>>,
+    mut outbox: crate::hub::Outbox,
     handler: &mut H,
 ) {
     let heartbeat = Duration::from_secs(state.config.heartbeat_secs.max(1));
@@ -230,7 +228,7 @@ pub async fn run<H: Handler + Send>(
                 close(socket, CLOSE_RESTART, "server restarting").await;
                 break;
             }
-            _ = conn.kick.notified() => {
+            _ = conn.kicked() => {
                 close(socket, CLOSE_TRY_LATER, "reconnect and resume").await;
                 break;
             }
@@ -241,7 +239,7 @@ pub async fn run<H: Handler + Send>(
                     // socket is dropped without a close frame (that would block too).
                     tokio::select! {
                         r = socket.send(Message::Text(text.as_ref().into())) => if r.is_err() { break },
-                        _ = conn.kick.notified() => break,
+                        _ = conn.kicked() => break,
                         _ = tokio::time::sleep(WRITE_TIMEOUT) => break,
                     }
                 }

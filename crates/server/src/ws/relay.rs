@@ -89,7 +89,7 @@ async fn serve(
     mut socket: WebSocket,
     member: Member,
     tag: u64,
-    mut outbox: tokio::sync::mpsc::Receiver<Arc<str>>,
+    mut outbox: crate::hub::Outbox,
 ) {
     let (room, conn) = (member.room.clone(), &member.conn);
     let heartbeat = Duration::from_secs(s.config.heartbeat_secs.max(1));
@@ -105,7 +105,7 @@ async fn serve(
                     close(&mut socket, CLOSE_RESTART, "server restarting").await;
                     break;
                 }
-                _ = conn.kick.notified() => {
+                _ = conn.kicked() => {
                     close(&mut socket, CLOSE_TRY_LATER, "too slow").await;
                     break;
                 }
@@ -113,7 +113,7 @@ async fn serve(
                     Some(text) => {
                         tokio::select! {
                             r = socket.send(Message::Text(text.as_ref().into())) => if r.is_err() { break },
-                            _ = conn.kick.notified() => break,
+                            _ = conn.kicked() => break,
                             _ = tokio::time::sleep(WRITE_TIMEOUT) => break,
                         }
                     }

@@ -337,7 +337,7 @@ async fn agent_flow_take_reply_resolve_and_reopen(backend: Backend) {
 }
 
 /// An agent socket that stops reading is cut off once its queue is full; the other agent socket
-/// gets every message. What the server holds for it is bounded by its queue (256 frames).
+/// gets every message. What the server holds for it is bounded by its queue (1 MiB).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_slow_consumer_is_cut_off_without_slowing_others() {
     use futures_util::StreamExt;
