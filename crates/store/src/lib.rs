@@ -266,7 +266,11 @@ impl Store {
             })
             .connect_with(opts)
             .await?;
-        Ok(Self::new(Db::Sqlite(pool), 1))
+        let file = writer::SqliteFile {
+            path: path.to_owned(),
+            max_page_count,
+        };
+        Ok(Self::new(Db::Sqlite(pool), 1, Some(file)))
     }
 
     /// Connects to PostgreSQL.
@@ -279,7 +283,7 @@ impl Store {
             .await?;
         // Several writers in parallel: each owns the conversations whose id hashes to it, so
         // one conversation's writes stay in order while unrelated ones commit side by side.
-        Ok(Self::new(Db::Postgres(pool), 4))
+        Ok(Self::new(Db::Postgres(pool), 4, None))
     }
 
     /// Opens a database by URL: `postgres://…`, `sqlite://PATH` or a plain file path. A SQLite
@@ -303,8 +307,8 @@ impl Store {
         }
     }
 
-    fn new(db: Db, writers: usize) -> Self {
-        let writer = Arc::new(writer::Writer::start(db.clone(), writers));
+    fn new(db: Db, writers: usize, sqlite: Option<writer::SqliteFile>) -> Self {
+        let writer = Arc::new(writer::Writer::start(db.clone(), writers, sqlite));
         Self { db, writer }
     }
 

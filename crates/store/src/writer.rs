@@ -1,7 +1,9 @@
 //! The group-commit writer: every change to a conversation runs here.
 //!
 //! Each shard is one task with one queue. It takes every job waiting (up to `MAX_BATCH`), runs
-//! them in order inside one transaction, commits once, and only then answers each caller. On
+//! them in order inside one transaction, commits once, and only then answers each caller. (On
+//! SQLite a batch can be several transactions in a row: runs of plain visitor sends take the
+//! fast path, `writer/fast.rs`, and the ops between them the general one.) On
 //! SQLite there is one shard (the database has one writer anyway); on PostgreSQL there are
 //! several, chosen by a hash of the conversation (or contact), so one conversation's writes stay
 //! in order while unrelated conversations commit side by side.
@@ -22,7 +24,7 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
 mod fast;
-use fast::FastSends;
+pub(crate) use fast::SqliteFile;
 
 /// Inserts one message and returns it. A macro, not a function, so that it compiles against
 /// whichever transaction type `on_db!` hands it.
@@ -337,14 +339,21 @@ pub(crate) struct Writer {
 }
 
 impl Writer {
-    pub fn start(db: Db, shards: usize) -> Self {
+    /// On SQLite, `sqlite` names the database file, for the writer's own connection.
+    pub fn start(db: Db, shards: usize, sqlite: Option<SqliteFile>) -> Self {
         let mut senders = Vec::new();
         let mut tasks = Vec::new();
         let hook: Arc<OnceLock<CommitHook>> = Arc::default();
         for _ in 0..shards.max(1) {
             let (tx, rx) = mpsc::channel(QUEUE);
             senders.push(tx);
-            tasks.push(tokio::spawn(run_shard(db.clone(), rx, hook.clone())));
+            let dedicated = sqlite.clone().map(fast::Dedicated::new);
+            tasks.push(tokio::spawn(run_shard(
+                db.clone(),
+                rx,
+                hook.clone(),
+                dedicated,
+            )));
         }
         Self {
             hook,
@@ -383,7 +392,12 @@ impl Writer {
     }
 }
 
-async fn run_shard(db: Db, mut rx: mpsc::Receiver<Job>, hook: Arc<OnceLock<CommitHook>>) {
+async fn run_shard(
+    db: Db,
+    mut rx: mpsc::Receiver<Job>,
+    hook: Arc<OnceLock<CommitHook>>,
+    mut dedicated: Option<fast::Dedicated>,
+) {
     let mut batch: Vec<Job> = Vec::with_capacity(64);
     while let Some(first) = rx.recv().await {
         batch.push(first);
@@ -393,42 +407,107 @@ async fn run_shard(db: Db, mut rx: mpsc::Receiver<Job>, hook: Arc<OnceLock<Commi
                 Err(_) => break,
             }
         }
-        let mut attempt = 0;
-        let result = loop {
+        // In runs, each committed (and answered) before the next starts, in queue order.
+        while !batch.is_empty() {
             let ops: Vec<&WriteOp> = batch.iter().map(|j| &j.op).collect();
-            match run_batch(&db, &ops).await {
-                // PostgreSQL breaks a deadlock between writers (of this node or another) by
-                // aborting one transaction; nothing of it was stored, so run it again.
-                Err(StoreError::Unavailable(e)) if attempt < 3 && is_retryable(&e) => {
-                    attempt += 1;
-                    tokio::time::sleep(std::time::Duration::from_millis(5 * attempt)).await;
-                }
-                r => break r,
-            }
-        };
-        match result {
-            Ok(outcomes) => {
-                for (job, out) in batch.drain(..).zip(outcomes) {
-                    if let (Ok(o), Some(h)) = (&out, hook.get())
-                        && (o.changed || !o.messages.is_empty())
-                        && !o.duplicate
-                    {
-                        h(o);
+            let (n, result) = run_some(&db, dedicated.as_mut(), &ops).await;
+            deliver(batch.drain(..n), result, &hook);
+        }
+    }
+}
+
+/// Runs the ops at the front of `ops` that commit together: on SQLite, a run of plain visitor
+/// sends on the writer's own connection (`fast`), or the ops up to the next such send in the
+/// general path. Returns how many ops it ran (at least one) and their outcomes.
+async fn run_some(
+    db: &Db,
+    dedicated: Option<&mut fast::Dedicated>,
+    ops: &[&WriteOp],
+) -> (usize, Result<Vec<Result<WriteOutcome>>>) {
+    let mut general = ops.len();
+    if let Some(d) = dedicated {
+        let run = ops.iter().take_while(|op| fast::candidate(op)).count();
+        if run > 0 {
+            let mut attempt = 0;
+            let r = loop {
+                match in_place(|| d.run(&ops[..run])) {
+                    Err(StoreError::Unavailable(e)) if attempt < 3 && is_retryable(&e) => {
+                        attempt += 1;
+                        tokio::time::sleep(std::time::Duration::from_millis(5 * attempt)).await;
                     }
-                    let _ = job.reply.send(out);
+                    r => break r,
                 }
+            };
+            match r {
+                // The first send turned out not to be plain (a retry, a reopen): the general
+                // path takes it.
+                Ok(outs) if outs.is_empty() => {}
+                Ok(outs) => return (outs.len(), Ok(outs)),
+                Err(e) => return (run, Err(e)),
             }
-            Err(e) => {
-                tracing::warn!(error = %e, jobs = batch.len(), "write batch failed; nothing in it was stored");
-                let full = matches!(e, StoreError::Full(_));
-                let msg = e.to_string();
-                for job in batch.drain(..) {
-                    let _ = job.reply.send(Err(if full {
-                        StoreError::Full(msg.clone())
-                    } else {
-                        StoreError::Unavailable(msg.clone())
-                    }));
+        }
+        general = 1 + ops[1..]
+            .iter()
+            .take_while(|op| !fast::candidate(op))
+            .count();
+    }
+    let ops = &ops[..general];
+    let mut attempt = 0;
+    let r = loop {
+        match run_batch(db, ops).await {
+            // PostgreSQL breaks a deadlock between writers (of this node or another) by
+            // aborting one transaction; nothing of it was stored, so run it again.
+            Err(StoreError::Unavailable(e)) if attempt < 3 && is_retryable(&e) => {
+                attempt += 1;
+                tokio::time::sleep(std::time::Duration::from_millis(5 * attempt)).await;
+            }
+            r => break r,
+        }
+    };
+    (general, r)
+}
+
+/// Runs blocking SQLite work on this thread: on a multi-threaded runtime the worker hands its
+/// other tasks on first. (Tests' single-threaded runtimes run it inline.)
+fn in_place<T>(f: impl FnOnce() -> T) -> T {
+    let multi = tokio::runtime::Handle::try_current()
+        .is_ok_and(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread);
+    if multi {
+        tokio::task::block_in_place(f)
+    } else {
+        f()
+    }
+}
+
+/// Answers each job of a committed (or failed) run, in order, after its commit hook.
+fn deliver(
+    jobs: impl Iterator<Item = Job>,
+    result: Result<Vec<Result<WriteOutcome>>>,
+    hook: &OnceLock<CommitHook>,
+) {
+    match result {
+        Ok(outcomes) => {
+            for (job, out) in jobs.zip(outcomes) {
+                if let (Ok(o), Some(h)) = (&out, hook.get())
+                    && (o.changed || !o.messages.is_empty())
+                    && !o.duplicate
+                {
+                    h(o);
                 }
+                let _ = job.reply.send(out);
+            }
+        }
+        Err(e) => {
+            let jobs: Vec<Job> = jobs.collect();
+            tracing::warn!(error = %e, jobs = jobs.len(), "write batch failed; nothing in it was stored");
+            let full = matches!(e, StoreError::Full(_));
+            let msg = e.to_string();
+            for job in jobs {
+                let _ = job.reply.send(Err(if full {
+                    StoreError::Full(msg.clone())
+                } else {
+                    StoreError::Unavailable(msg.clone())
+                }));
             }
         }
     }
@@ -765,8 +844,6 @@ async fn run_batch(db: &Db, ops: &[&WriteOp]) -> Result<Vec<Result<WriteOutcome>
         let mut out = Vec::with_capacity(ops.len());
         let mut next = 0;
         while next < ops.len() {
-            // SQLite: a run of plain visitor sends, without a thread hop per statement.
-            next += tx.fast_sends(&ops[next..], &mut out).await?;
             let Some(op) = ops.get(next) else { break };
             next += 1;
             let now = now_ms();

@@ -1,82 +1,116 @@
 //! SQLite's fast path for the commonest write: a visitor's message in a running chat.
 //!
 //! sqlx runs each SQLite statement on the connection's own worker thread, so every statement
-//! is two thread hops, and a profile of the writer under load was mostly those switches. This
-//! module takes the connection's handle from that thread once (`lock_handle`) and runs a run of
-//! plain visitor sends through rusqlite on the writer's own thread, inside the same `BEGIN
-//! IMMEDIATE` transaction, so the batch still commits (or rolls back) as one.
+//! is two thread hops, and a profile of the writer under load was mostly those switches. The
+//! writer therefore keeps a connection of its own, opened with rusqlite (0.39, on the same
+//! libsqlite3-sys as sqlx, so there is one SQLite), and runs a whole run of plain visitor sends
+//! on it on the writer's own thread: `BEGIN IMMEDIATE`, the search mark, the sends, the search
+//! index and `COMMIT`, with no thread hop. Being the writer's alone, the connection keeps its
+//! prepared statements and its page cache from one batch to the next (a pooled connection
+//! loses its cache whenever another connection wrote).
 //!
 //! It stores exactly what the general path stores, and only where that is simple: a visitor's
 //! `send`, without files, to a conversation of theirs that is open or assigned and that this
 //! message does not change (no state change, no system message), and not a retry. Anything else
-//! stops the run *before* it writes, and the general path takes that op. The conformance tests
-//! run every send through here on SQLite; `fast_and_general_paths_store_the_same` compares the
-//! two directly.
+//! ends the run *before* it writes, and the general path takes that op, in a transaction of its
+//! own after this one commits. The conformance tests run every send through here on SQLite;
+//! `fast_and_general_paths_store_the_same` compares the two directly.
 
 use super::{ConvAndRetry, PREVIEW_BYTES, Scope, Target, WriteOp, WriteOutcome, clip, preview_of};
 use crate::rows::{CONV_SELECT, ConvRow};
-use crate::{Result, StoreError, entropy, now_ms};
+use crate::{INDEX_MESSAGES_AFTER, LAST_MESSAGE_ROWID, Result, StoreError, entropy, now_ms};
 use frontdesk_core::conversation::Action;
 use frontdesk_core::protocol::{Message, MessageKind};
 use frontdesk_core::*;
 use rusqlite::{OptionalExtension, params};
-use std::ptr::NonNull;
+use std::path::PathBuf;
+use std::time::Duration;
 
-/// Runs the fast path where the transaction is SQLite's; PostgreSQL's takes nothing.
-pub(super) trait FastSends {
-    /// Takes the run of fast-path sends at the front of `ops` (see [`sqlite_sends`]).
-    async fn fast_sends(
-        &mut self,
-        ops: &[&WriteOp],
-        out: &mut Vec<Result<WriteOutcome>>,
-    ) -> Result<usize>;
+/// Where the SQLite database is, for the writer's own connection.
+#[derive(Clone, Debug)]
+pub(crate) struct SqliteFile {
+    pub path: PathBuf,
+    /// The same cap as the pool's (`max_page_count` is a connection's setting).
+    pub max_page_count: Option<u64>,
 }
 
-impl FastSends for sqlx::Transaction<'static, sqlx::Sqlite> {
-    async fn fast_sends(
-        &mut self,
-        ops: &[&WriteOp],
-        out: &mut Vec<Result<WriteOutcome>>,
-    ) -> Result<usize> {
-        sqlite_sends(self, ops, out).await
-    }
+/// The writer's own SQLite connection, opened on first use and again after a failure that
+/// leaves it inside a transaction.
+pub(crate) struct Dedicated {
+    file: SqliteFile,
+    conn: Option<rusqlite::Connection>,
 }
 
-impl FastSends for sqlx::Transaction<'static, sqlx::Postgres> {
-    async fn fast_sends(
-        &mut self,
-        _ops: &[&WriteOp],
-        _out: &mut Vec<Result<WriteOutcome>>,
-    ) -> Result<usize> {
-        Ok(0)
-    }
-}
-
-/// Takes the run of fast-path sends at the front of `ops`, pushing one outcome each to `out`;
-/// returns how many it took (0 when the first op is not one). Only for SQLite's transaction.
-pub(super) async fn sqlite_sends(
-    tx: &mut sqlx::SqliteConnection,
-    ops: &[&WriteOp],
-    out: &mut Vec<Result<WriteOutcome>>,
-) -> Result<usize> {
-    if ops.first().is_none_or(|op| shape(op).is_none()) {
-        return Ok(0);
-    }
+/// Whether `op` is a candidate for the fast path (its conversation decides, when read).
+pub(super) fn candidate(op: &WriteOp) -> bool {
     #[cfg(test)]
     if tests::GENERAL_ONLY.get() {
-        return Ok(0);
+        return false;
     }
-    let mut locked = tx.lock_handle().await?;
-    let handle = locked.as_raw_handle();
-    // The statements make no thread hop, but they do block: on a multi-threaded runtime, the
-    // worker hands its other tasks on first. (Tests' single-threaded runtimes run it inline.)
-    let multi = tokio::runtime::Handle::try_current()
-        .is_ok_and(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread);
-    if multi {
-        tokio::task::block_in_place(|| run(handle, ops, out))
-    } else {
-        run(handle, ops, out)
+    shape(op).is_some()
+}
+
+impl Dedicated {
+    pub fn new(file: SqliteFile) -> Self {
+        Self { file, conn: None }
     }
+
+    fn open(file: &SqliteFile) -> rusqlite::Result<rusqlite::Connection> {
+        let conn = rusqlite::Connection::open(&file.path)?;
+        // The pool's settings (`Store::open_sqlite`): full durability, as every write has.
+        conn.busy_timeout(Duration::from_secs(5))?;
+        conn.pragma_update(None, "journal_mode", "wal")?;
+        conn.pragma_update(None, "synchronous", "full")?;
+        conn.pragma_update(None, "foreign_keys", "on")?;
+        conn.pragma_update(None, "temp_store", "memory")?;
+        if let Some(pages) = file.max_page_count {
+            conn.pragma_update(None, "max_page_count", pages.to_string())?;
+        }
+        Ok(conn)
+    }
+
+    /// Runs the fast-path sends at the front of `ops` in one transaction and commits it,
+    /// returning one outcome each. Returns none (and writes nothing) when the first is not one
+    /// after all. An error means nothing was stored.
+    pub fn run(&mut self, ops: &[&WriteOp]) -> Result<Vec<Result<WriteOutcome>>> {
+        if self.conn.is_none() {
+            self.conn = Some(Self::open(&self.file).map_err(error)?);
+        }
+        let Some(conn) = self.conn.as_ref() else {
+            return Err(StoreError::Closed);
+        };
+        let mut out = Vec::new();
+        let r = transaction(conn, ops, &mut out);
+        if !conn.is_autocommit() {
+            // Nothing taken, or a failure: SQLite may have rolled back by itself (a full disk
+            // does), so this one may fail; a connection still in a transaction after it is
+            // closed, and the next batch opens another.
+            let _ = conn.execute_batch("ROLLBACK");
+            if !conn.is_autocommit() {
+                self.conn = None;
+            }
+        }
+        r.map(|()| out)
+    }
+}
+
+fn transaction(
+    conn: &rusqlite::Connection,
+    ops: &[&WriteOp],
+    out: &mut Vec<Result<WriteOutcome>>,
+) -> Result<()> {
+    conn.execute_batch("BEGIN IMMEDIATE").map_err(error)?;
+    let mark: i64 = conn
+        .prepare_cached(LAST_MESSAGE_ROWID)
+        .and_then(|mut s| s.query_row([], |r| r.get(0)))
+        .map_err(error)?;
+    if sends(conn, ops, out)? > 0 {
+        conn.prepare_cached(INDEX_MESSAGES_AFTER)
+            .and_then(|mut s| s.execute([mark]))
+            .map_err(error)?;
+        conn.execute_batch("COMMIT").map_err(error)?;
+    }
+    Ok(())
 }
 
 /// What a fast-path op carries, if it has the shape of one.
@@ -108,27 +142,28 @@ fn shape(op: &WriteOp) -> Option<Plain<'_>> {
 }
 
 const SELECT: &str = "SELECT q.*, (SELECT m.id FROM messages m WHERE m.conversation_id = q.id AND m.client_id = ?2) AS retry_of FROM (";
+static SELECT_ONE: std::sync::LazyLock<String> =
+    std::sync::LazyLock::new(|| format!("{SELECT}{CONV_SELECT} WHERE c.id = ?1) q"));
 const INSERT: &str = "INSERT INTO messages (id, conversation_id, seq, public_seq, client_id, kind, author_id, author_name, body, created_at) \
      VALUES (?1, ?2, ?3, ?4, ?5, 'visitor', NULL, NULL, ?6, ?7)";
 const UPDATE: &str = "UPDATE conversations SET last_seq = ?2, last_public_seq = ?3, visitor_delivered_seq = ?4, \
      visitor_read_seq = ?5, unread = ?6, last_message_preview = ?7, last_message_at = ?8, updated_at = ?8 WHERE id = ?1";
 
-fn run(
-    handle: NonNull<rusqlite::ffi::sqlite3>,
+/// Takes the run of fast-path sends at the front of `ops`, pushing one outcome each to `out`;
+/// returns how many it took.
+fn sends(
+    conn: &rusqlite::Connection,
     ops: &[&WriteOp],
     out: &mut Vec<Result<WriteOutcome>>,
 ) -> Result<usize> {
-    // SAFETY: the handle is locked out of sqlx's worker thread for as long as this runs, and
-    // this connection neither closes it nor outlives the call.
-    let conn = unsafe { rusqlite::Connection::from_handle(handle.as_ptr()) }.map_err(error)?;
-    let mut select = conn
-        .prepare(&format!("{SELECT}{CONV_SELECT} WHERE c.id = ?1) q"))
-        .map_err(error)?;
-    let mut insert = conn.prepare(INSERT).map_err(error)?;
-    let mut update = conn.prepare(UPDATE).map_err(error)?;
+    let mut select = conn.prepare_cached(&SELECT_ONE).map_err(error)?;
+    let mut insert = conn.prepare_cached(INSERT).map_err(error)?;
+    let mut update = conn.prepare_cached(UPDATE).map_err(error)?;
     let mut taken = 0;
     for op in ops {
-        let Some(p) = shape(op) else { break };
+        let Some(p) = shape(op).filter(|_| candidate(op)) else {
+            break;
+        };
         let now = now_ms();
         let found = select
             .query_row(
@@ -226,41 +261,79 @@ pub(super) fn after_plain_send(row: &mut ConvRow, seq: i64, public: i64, text: &
     row.updated_at = now;
 }
 
+/// The select's columns, in order: `CONV_SELECT`'s, then `retry_of`. Read by position, as
+/// a lookup by name compares every column's name for every value
+/// (`select_columns_are_in_conv_row_order` checks the order).
+#[cfg(test)]
+const COLUMNS: [&str; 31] = [
+    "id",
+    "organization_id",
+    "website_id",
+    "contact_id",
+    "status",
+    "assignee_id",
+    "assignee_name",
+    "last_seq",
+    "last_public_seq",
+    "visitor_delivered_seq",
+    "visitor_read_seq",
+    "agent_delivered_seq",
+    "agent_read_seq",
+    "unread",
+    "contact_name",
+    "contact_email",
+    "website_name",
+    "last_message_preview",
+    "last_message_at",
+    "created_at",
+    "updated_at",
+    "team_id",
+    "team_name",
+    "priority",
+    "offline",
+    "missed",
+    "enqueued_at",
+    "first_reply_at",
+    "assigned_at",
+    "tags",
+    "retry_of",
+];
+
 fn conv_and_retry(r: &rusqlite::Row<'_>) -> rusqlite::Result<ConvAndRetry> {
     Ok(ConvAndRetry {
         row: ConvRow {
-            id: r.get("id")?,
-            organization_id: r.get("organization_id")?,
-            website_id: r.get("website_id")?,
-            contact_id: r.get("contact_id")?,
-            status: r.get("status")?,
-            assignee_id: r.get("assignee_id")?,
-            assignee_name: r.get("assignee_name")?,
-            last_seq: r.get("last_seq")?,
-            last_public_seq: r.get("last_public_seq")?,
-            visitor_delivered_seq: r.get("visitor_delivered_seq")?,
-            visitor_read_seq: r.get("visitor_read_seq")?,
-            agent_delivered_seq: r.get("agent_delivered_seq")?,
-            agent_read_seq: r.get("agent_read_seq")?,
-            unread: r.get("unread")?,
-            contact_name: r.get("contact_name")?,
-            contact_email: r.get("contact_email")?,
-            website_name: r.get("website_name")?,
-            last_message_preview: r.get("last_message_preview")?,
-            last_message_at: r.get("last_message_at")?,
-            created_at: r.get("created_at")?,
-            updated_at: r.get("updated_at")?,
-            team_id: r.get("team_id")?,
-            team_name: r.get("team_name")?,
-            priority: r.get("priority")?,
-            offline: r.get("offline")?,
-            missed: r.get("missed")?,
-            enqueued_at: r.get("enqueued_at")?,
-            first_reply_at: r.get("first_reply_at")?,
-            assigned_at: r.get("assigned_at")?,
-            tags: r.get("tags")?,
+            id: r.get(0)?,
+            organization_id: r.get(1)?,
+            website_id: r.get(2)?,
+            contact_id: r.get(3)?,
+            status: r.get(4)?,
+            assignee_id: r.get(5)?,
+            assignee_name: r.get(6)?,
+            last_seq: r.get(7)?,
+            last_public_seq: r.get(8)?,
+            visitor_delivered_seq: r.get(9)?,
+            visitor_read_seq: r.get(10)?,
+            agent_delivered_seq: r.get(11)?,
+            agent_read_seq: r.get(12)?,
+            unread: r.get(13)?,
+            contact_name: r.get(14)?,
+            contact_email: r.get(15)?,
+            website_name: r.get(16)?,
+            last_message_preview: r.get(17)?,
+            last_message_at: r.get(18)?,
+            created_at: r.get(19)?,
+            updated_at: r.get(20)?,
+            team_id: r.get(21)?,
+            team_name: r.get(22)?,
+            priority: r.get(23)?,
+            offline: r.get(24)?,
+            missed: r.get(25)?,
+            enqueued_at: r.get(26)?,
+            first_reply_at: r.get(27)?,
+            assigned_at: r.get(28)?,
+            tags: r.get(29)?,
         },
-        retry_of: r.get("retry_of")?,
+        retry_of: r.get(30)?,
     })
 }
 
@@ -484,5 +557,17 @@ mod tests {
         assert!(general.0[2].starts_with("not found"), "{:?}", general.0[2]);
         assert!(general.0[1].contains("dup true"), "{:?}", general.0[1]);
         assert_eq!(general, fast);
+    }
+
+    /// `conv_and_retry` reads by position: the select's columns must be `COLUMNS`, in order.
+    #[tokio::test]
+    async fn select_columns_are_in_conv_row_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.db");
+        let s = Store::open_sqlite(&path).await.unwrap();
+        s.migrate().await.unwrap();
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        let select = conn.prepare(&super::SELECT_ONE).unwrap();
+        assert_eq!(select.column_names(), super::COLUMNS);
     }
 }
