@@ -114,14 +114,14 @@ fn transaction(
 }
 
 /// What a fast-path op carries, if it has the shape of one.
-struct Plain<'a> {
-    contact: &'a ContactId,
-    conversation: &'a ConversationId,
-    client_id: Option<&'a str>,
-    text: &'a MessageText,
+pub(super) struct Plain<'a> {
+    pub contact: &'a ContactId,
+    pub conversation: &'a ConversationId,
+    pub client_id: Option<&'a str>,
+    pub text: &'a MessageText,
 }
 
-fn shape(op: &WriteOp) -> Option<Plain<'_>> {
+pub(super) fn shape(op: &WriteOp) -> Option<Plain<'_>> {
     match op {
         WriteOp::Send {
             scope: Scope::Contact(contact),
@@ -355,7 +355,7 @@ fn error(e: rusqlite::Error) -> StoreError {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use crate::writer::{Scope, Target, WriteOp};
     use crate::{Store, StoreError, VisitContext};
     use frontdesk_core::conversation::{Action, AgentRef};
@@ -365,9 +365,9 @@ mod tests {
 
     thread_local! {
         /// Sends take the general path only (the writer runs on the test's one thread).
-        pub(super) static GENERAL_ONLY: Cell<bool> = const { Cell::new(false) };
+        pub(in crate::writer) static GENERAL_ONLY: Cell<bool> = const { Cell::new(false) };
         /// Messages the fast path stored.
-        pub(super) static FAST_STORED: Cell<usize> = const { Cell::new(0) };
+        pub(in crate::writer) static FAST_STORED: Cell<usize> = const { Cell::new(0) };
     }
 
     /// What a conversation and its messages look like, without the ids and times a run makes.
@@ -394,11 +394,32 @@ mod tests {
         )
     }
 
-    async fn scenario(general_only: bool) -> (Seen, usize) {
+    /// A store on a brand-new PostgreSQL database (`FRONTDESK_TEST_POSTGRES_URL`).
+    async fn postgres_store() -> Store {
+        let base = std::env::var("FRONTDESK_TEST_POSTGRES_URL")
+            .expect("FRONTDESK_TEST_POSTGRES_URL (scripts/test-postgres.sh sets it)");
+        let name = format!("fdtest_{:032x}", rand::random::<u128>());
+        let admin = Store::open_postgres(&base).await.unwrap();
+        admin
+            .execute_admin(&format!("CREATE DATABASE {name}"))
+            .await
+            .unwrap();
+        admin.close().await;
+        let (head, _) = base.rsplit_once('/').expect("a database URL");
+        Store::open_postgres(&format!("{head}/{name}"))
+            .await
+            .unwrap()
+    }
+
+    async fn scenario(general_only: bool, postgres: bool) -> (Seen, usize) {
         GENERAL_ONLY.set(general_only);
         FAST_STORED.set(0);
         let dir = tempfile::tempdir().unwrap();
-        let s = Store::open_sqlite(&dir.path().join("t.db")).await.unwrap();
+        let s = if postgres {
+            postgres_store().await
+        } else {
+            Store::open_sqlite(&dir.path().join("t.db")).await.unwrap()
+        };
         s.migrate().await.unwrap();
         let (admin, site) = s
             .create_organization(
@@ -548,8 +569,20 @@ mod tests {
     /// answers is what a read finds.
     #[tokio::test]
     async fn fast_and_general_paths_store_the_same() {
-        let (general, none) = scenario(true).await;
-        let (fast, some) = scenario(false).await;
+        same_either_way(false).await;
+    }
+
+    mod postgres {
+        /// PostgreSQL's fast path (`pg_fast`) against its general one.
+        #[tokio::test]
+        async fn fast_and_general_paths_store_the_same() {
+            super::same_either_way(true).await;
+        }
+    }
+
+    async fn same_either_way(postgres: bool) {
+        let (general, none) = scenario(true, postgres).await;
+        let (fast, some) = scenario(false, postgres).await;
         assert_eq!(none, 0);
         // c2, c3, c4 and c6; not the first, the retry, another's, nor the one that reopens.
         assert_eq!(some, 4, "the fast path took the plain sends");
