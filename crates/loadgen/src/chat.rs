@@ -364,7 +364,14 @@ async fn closed(
     for (v, t) in tasks.into_iter().enumerate() {
         match t.await {
             Ok(Ok(ks)) => acked.extend(ks.into_iter().map(|k| (v as u32, k))),
-            _ => errors += 1,
+            Ok(Err(e)) => {
+                eprintln!("chat: visitor {v} failed: {e:#}");
+                errors += 1;
+            }
+            Err(e) => {
+                eprintln!("chat: visitor {v} failed: {e}");
+                errors += 1;
+            }
         }
     }
     let _ = deadline.send(tokio::time::Instant::now() + Duration::from_secs_f64(a.drain));
