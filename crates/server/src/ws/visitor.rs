@@ -39,10 +39,27 @@ struct Visitor {
     last_typing: Option<(bool, Option<String>, std::time::Instant)>,
 }
 
+/// A socket's task. What an idle socket holds is its whole cost, so the greeting (and its
+/// database calls' futures) is boxed and gone once it is done, and only ids stay.
 async fn serve(s: AppState, mut socket: WebSocket, ip: std::net::IpAddr) {
-    let Some(token) = await_hello(&mut socket).await else {
+    let Some((mut v, conn, outbox, greeted)) = Box::pin(greet(&s, &mut socket, ip)).await else {
         return;
     };
+    if greeted {
+        Box::pin(super::run(&s, &mut socket, &conn, outbox, &mut v)).await;
+    }
+    s.hub.remove_visitor(&v.contact, conn.id);
+    Box::pin(crate::visitors::disconnected(&s, &v.contact)).await;
+}
+
+/// Checks the hello, registers the socket and sends `welcome`: the visitor, its hub
+/// registration, and whether the greeting reached them. `None` when the socket was refused.
+async fn greet(
+    s: &AppState,
+    socket: &mut WebSocket,
+    ip: std::net::IpAddr,
+) -> Option<(Visitor, crate::hub::Conn, crate::hub::Outbox, bool)> {
+    let token = await_hello(socket).await?;
     let claims = match token.as_deref().map(|t| s.tokens.verify(t, now_ms())) {
         Some(Ok(c)) => c,
         other => {
@@ -51,9 +68,9 @@ async fn serve(s: AppState, mut socket: WebSocket, ip: std::net::IpAddr) {
                 TokenError::Expired => "token expired",
                 TokenError::Invalid => "invalid token",
             };
-            send_error(&mut socket, &e.into(), None).await;
-            close(&mut socket, super::CLOSE_POLICY, reason).await;
-            return;
+            send_error(socket, &e.into(), None).await;
+            close(socket, super::CLOSE_POLICY, reason).await;
+            return None;
         }
     };
     // The token's contact, or the contact it was merged into since.
@@ -68,14 +85,14 @@ async fn serve(s: AppState, mut socket: WebSocket, ip: std::net::IpAddr) {
                 ErrorCode::InvalidVisitorToken,
                 "this visitor no longer exists",
             );
-            send_error(&mut socket, &e, None).await;
-            close(&mut socket, super::CLOSE_POLICY, "invalid token").await;
-            return;
+            send_error(socket, &e, None).await;
+            close(socket, super::CLOSE_POLICY, "invalid token").await;
+            return None;
         }
         Err(e) => {
-            send_error(&mut socket, &e.into(), None).await;
-            close(&mut socket, super::CLOSE_TRY_LATER, "unavailable").await;
-            return;
+            send_error(socket, &e.into(), None).await;
+            close(socket, super::CLOSE_TRY_LATER, "unavailable").await;
+            return None;
         }
     };
     match s
@@ -85,27 +102,27 @@ async fn serve(s: AppState, mut socket: WebSocket, ip: std::net::IpAddr) {
     {
         Ok(false) => {}
         Ok(true) => {
-            send_error(&mut socket, &crate::http::widget::banned(), None).await;
-            close(&mut socket, super::CLOSE_POLICY, "banned").await;
-            return;
+            send_error(socket, &crate::http::widget::banned(), None).await;
+            close(socket, super::CLOSE_POLICY, "banned").await;
+            return None;
         }
         Err(e) => {
-            send_error(&mut socket, &e.into(), None).await;
-            close(&mut socket, super::CLOSE_TRY_LATER, "unavailable").await;
-            return;
+            send_error(socket, &e.into(), None).await;
+            close(socket, super::CLOSE_TRY_LATER, "unavailable").await;
+            return None;
         }
     }
     let latest = match s.store.latest_conversation(&contact.id).await {
         Ok(c) => c,
         Err(e) => {
-            send_error(&mut socket, &e.into(), None).await;
-            close(&mut socket, super::CLOSE_TRY_LATER, "unavailable").await;
-            return;
+            send_error(socket, &e.into(), None).await;
+            close(socket, super::CLOSE_TRY_LATER, "unavailable").await;
+            return None;
         }
     };
     let (conn, outbox) = s.hub.new_conn();
     s.hub.add_visitor(&org, &contact.id, conn.clone());
-    crate::visitors::connected(&s, &contact.id).await;
+    crate::visitors::connected(s, &contact.id).await;
     let welcome = ServerFrame::Welcome {
         v: PROTOCOL_VERSION,
         side: Side::Visitor,
@@ -119,24 +136,20 @@ async fn serve(s: AppState, mut socket: WebSocket, ip: std::net::IpAddr) {
         .as_ref()
         .and_then(|c| s.router.status_of(&c.id))
         .map(|status| ServerFrame::Queue { status });
-    let mut greeted = send(&mut socket, &welcome).await;
+    let mut greeted = send(socket, &welcome).await;
     if greeted && let Some(q) = &queued {
-        greeted = send(&mut socket, q).await;
+        greeted = send(socket, q).await;
     }
-    if greeted {
-        let mut v = Visitor {
-            state: s.clone(),
-            org,
-            // The site the widget is on (a merged contact may have come from another).
-            website: claims.website_id.clone(),
-            contact: contact.id.clone(),
-            mine: latest.into_iter().map(|c| c.id).collect(),
-            last_typing: None,
-        };
-        Box::pin(super::run(&s, &mut socket, &conn, outbox, &mut v)).await;
-    }
-    s.hub.remove_visitor(&contact.id, conn.id);
-    crate::visitors::disconnected(&s, &contact.id).await;
+    let v = Visitor {
+        state: s.clone(),
+        org,
+        // The site the widget is on (a merged contact may have come from another).
+        website: claims.website_id,
+        contact: contact.id,
+        mine: latest.into_iter().map(|c| c.id).collect(),
+        last_typing: None,
+    };
+    Some((v, conn, outbox, greeted))
 }
 
 impl Visitor {
