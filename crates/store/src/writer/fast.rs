@@ -183,12 +183,7 @@ fn sends(
             continue;
         }
         // A retry, or a message that reopens, takes or announces: the general path's.
-        let before = row.state();
-        let simple = retry_of.is_none()
-            && before
-                .apply(&Action::VisitorMessage)
-                .is_ok_and(|t| t.state == before && t.system_message.is_none());
-        if !simple {
+        if retry_of.is_some() || !unchanged_by_visitor_message(&row) {
             break;
         }
         let seq = row.last_seq + 1;
@@ -218,33 +213,55 @@ fn sends(
                 now
             ])
             .map_err(error)?;
-        let message = Message {
-            id,
-            conversation_id: ConversationId(row.id.clone()),
-            seq,
-            public_seq: Some(public),
-            client_id: p.client_id.map(str::to_owned),
-            kind: MessageKind::Visitor,
-            author_id: None,
-            author_name: None,
-            text: p.text.as_str().to_owned(),
-            created_at: now,
-            attachments: Vec::new(),
-        };
-        out.push(Ok(WriteOutcome {
-            organization_id: OrganizationId(row.organization_id.clone()),
-            conversation: row.into_conversation(),
-            messages: vec![message],
-            duplicate: false,
-            changed: true,
-            routing: false,
-            notices: Vec::new(),
-        }));
+        out.push(Ok(plain_outcome(row, id, seq, public, &p, now)));
         taken += 1;
-        #[cfg(test)]
-        tests::FAST_STORED.set(tests::FAST_STORED.get() + 1);
     }
     Ok(taken)
+}
+
+/// Whether a visitor's message leaves the conversation's state as it is: no reopen, no take,
+/// no system message.
+pub(super) fn unchanged_by_visitor_message(row: &ConvRow) -> bool {
+    let before = row.state();
+    before
+        .apply(&Action::VisitorMessage)
+        .is_ok_and(|t| t.state == before && t.system_message.is_none())
+}
+
+/// What a plain visitor send stored as `seq` and `public` answers, given the conversation's
+/// row after it (`after_plain_send`).
+pub(super) fn plain_outcome(
+    row: ConvRow,
+    id: MessageId,
+    seq: i64,
+    public: i64,
+    p: &Plain<'_>,
+    now: Millis,
+) -> WriteOutcome {
+    #[cfg(test)]
+    tests::FAST_STORED.set(tests::FAST_STORED.get() + 1);
+    let message = Message {
+        id,
+        conversation_id: ConversationId(row.id.clone()),
+        seq,
+        public_seq: Some(public),
+        client_id: p.client_id.map(str::to_owned),
+        kind: MessageKind::Visitor,
+        author_id: None,
+        author_name: None,
+        text: p.text.as_str().to_owned(),
+        created_at: now,
+        attachments: Vec::new(),
+    };
+    WriteOutcome {
+        organization_id: OrganizationId(row.organization_id.clone()),
+        conversation: row.into_conversation(),
+        messages: vec![message],
+        duplicate: false,
+        changed: true,
+        routing: false,
+        notices: Vec::new(),
+    }
 }
 
 /// The conversation's row after a plain visitor send (see the module's doc) stored as `seq`

@@ -10,12 +10,12 @@
 //! *before* any op that is not simple (a retry, a message that changes the conversation's
 //! state), which the general path then takes in the same transaction.
 
-use super::fast::{after_plain_send, candidate, shape};
+use super::fast::{
+    after_plain_send, candidate, plain_outcome, shape, unchanged_by_visitor_message,
+};
 use super::{WriteOp, WriteOutcome};
 use crate::rows::{CONV_SELECT, ConvRow};
 use crate::{Result, StoreError, entropy, now_ms, sql};
-use frontdesk_core::conversation::Action;
-use frontdesk_core::protocol::{Message, MessageKind};
 use frontdesk_core::*;
 use std::collections::{HashMap, HashSet};
 
@@ -109,16 +109,11 @@ pub(super) async fn sends(
             taken += 1;
             continue;
         };
-        let before = row.state();
         let retry = p.client_id.is_some_and(|c| {
             // Stored already, or earlier in this run.
             !stored.insert((row.id.clone(), c.to_owned()))
         });
-        let simple = !retry
-            && before
-                .apply(&Action::VisitorMessage)
-                .is_ok_and(|t| t.state == before && t.system_message.is_none());
-        if !simple {
+        if retry || !unchanged_by_visitor_message(row) {
             break;
         }
         let seq = row.last_seq + 1;
@@ -129,30 +124,8 @@ pub(super) async fn sends(
         if !changed.contains(&row.id) {
             changed.push(row.id.clone());
         }
-        out.push(Ok(WriteOutcome {
-            organization_id: OrganizationId(row.organization_id.clone()),
-            conversation: row.clone().into_conversation(),
-            messages: vec![Message {
-                id,
-                conversation_id: ConversationId(row.id.clone()),
-                seq,
-                public_seq: Some(public),
-                client_id: p.client_id.map(str::to_owned),
-                kind: MessageKind::Visitor,
-                author_id: None,
-                author_name: None,
-                text: p.text.as_str().to_owned(),
-                created_at: now,
-                attachments: Vec::new(),
-            }],
-            duplicate: false,
-            changed: true,
-            routing: false,
-            notices: Vec::new(),
-        }));
+        out.push(Ok(plain_outcome(row.clone(), id, seq, public, p, now)));
         taken += 1;
-        #[cfg(test)]
-        super::fast::tests::FAST_STORED.set(super::fast::tests::FAST_STORED.get() + 1);
     }
     if new.ids.is_empty() {
         return Ok(taken);
