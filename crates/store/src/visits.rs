@@ -213,39 +213,32 @@ impl Store {
 
     /// Renews the presence lease of visitors whose widget is connected to this node.
     pub async fn renew_visitors(&self, contacts: &[ContactId], until: Millis) -> Result<()> {
-        for chunk in contacts.chunks(200) {
-            let ids: Vec<&str> = chunk.iter().map(|c| c.as_str()).collect();
-            let list = ids
-                .iter()
-                .enumerate()
-                .map(|(i, _)| format!("${}", i + 2))
-                .collect::<Vec<_>>()
-                .join(", ");
-            on_db!(&self.db, |p| {
-                let mut q = sqlx::query(sql!(
-                    "UPDATE visits SET online_until = $1 WHERE contact_id IN ({list}) AND online_until < $1"
-                ))
-                .bind(until);
-                for id in &ids {
-                    q = q.bind(*id);
-                }
-                q.execute(p).await?;
-            });
-        }
-        Ok(())
+        self.set_leases(contacts, until, "AND online_until < $1")
+            .await
     }
 
     /// These visitors' last widget sockets closed: their leases end now.
     pub async fn visitors_gone(&self, contacts: &[ContactId]) -> Result<()> {
+        self.set_leases(contacts, 0, "").await
+    }
+
+    /// Sets these visitors' `online_until` where `condition` (on `$1`, the new value) holds.
+    async fn set_leases(
+        &self,
+        contacts: &[ContactId],
+        until: Millis,
+        condition: &str,
+    ) -> Result<()> {
         for chunk in contacts.chunks(200) {
-            let list = (1..=chunk.len())
+            let list = (2..chunk.len() + 2)
                 .map(|i| format!("${i}"))
                 .collect::<Vec<_>>()
                 .join(", ");
             on_db!(&self.db, |p| {
                 let mut q = sqlx::query(sql!(
-                    "UPDATE visits SET online_until = 0 WHERE contact_id IN ({list})"
-                ));
+                    "UPDATE visits SET online_until = $1 WHERE contact_id IN ({list}) {condition}"
+                ))
+                .bind(until);
                 for c in chunk {
                     q = q.bind(c.as_str());
                 }

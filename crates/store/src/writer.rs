@@ -432,12 +432,9 @@ async fn run_some(
         if run > 0 {
             let mut attempt = 0;
             let r = loop {
-                match in_place(|| d.run(&ops[..run])) {
-                    Err(StoreError::Unavailable(e)) if attempt < 3 && is_retryable(&e) => {
-                        attempt += 1;
-                        tokio::time::sleep(std::time::Duration::from_millis(5 * attempt)).await;
-                    }
-                    r => break r,
+                let r = in_place(|| d.run(&ops[..run]));
+                if !again(&r, &mut attempt).await {
+                    break r;
                 }
             };
             match r {
@@ -456,17 +453,26 @@ async fn run_some(
     let ops = &ops[..general];
     let mut attempt = 0;
     let r = loop {
-        match run_batch(db, ops).await {
-            // PostgreSQL breaks a deadlock between writers (of this node or another) by
-            // aborting one transaction; nothing of it was stored, so run it again.
-            Err(StoreError::Unavailable(e)) if attempt < 3 && is_retryable(&e) => {
-                attempt += 1;
-                tokio::time::sleep(std::time::Duration::from_millis(5 * attempt)).await;
-            }
-            r => break r,
+        let r = run_batch(db, ops).await;
+        if !again(&r, &mut attempt).await {
+            break r;
         }
     };
     (general, r)
+}
+
+/// Whether a failed run is worth running again, after a short pause: PostgreSQL breaks a
+/// deadlock between writers (of this node or another) by aborting one transaction, and SQLite
+/// may find the database locked; nothing of the run was stored. At most three more tries.
+async fn again<T>(r: &Result<T>, attempt: &mut u64) -> bool {
+    match r {
+        Err(StoreError::Unavailable(e)) if *attempt < 3 && is_retryable(e) => {
+            *attempt += 1;
+            tokio::time::sleep(std::time::Duration::from_millis(5 * *attempt)).await;
+            true
+        }
+        _ => false,
+    }
 }
 
 /// Runs blocking SQLite work on this thread: on a multi-threaded runtime the worker hands its

@@ -73,22 +73,20 @@ impl Dedicated {
     /// returning one outcome each. Returns none (and writes nothing) when the first is not one
     /// after all. An error means nothing was stored.
     pub fn run(&mut self, ops: &[&WriteOp]) -> Result<Vec<Result<WriteOutcome>>> {
-        if self.conn.is_none() {
-            self.conn = Some(Self::open(&self.file).map_err(error)?);
-        }
-        let Some(conn) = self.conn.as_ref() else {
-            return Err(StoreError::Closed);
+        let conn = match self.conn.take() {
+            Some(c) => c,
+            None => Self::open(&self.file).map_err(error)?,
         };
         let mut out = Vec::new();
-        let r = transaction(conn, ops, &mut out);
+        let r = transaction(&conn, ops, &mut out);
         if !conn.is_autocommit() {
             // Nothing taken, or a failure: SQLite may have rolled back by itself (a full disk
-            // does), so this one may fail; a connection still in a transaction after it is
-            // closed, and the next batch opens another.
+            // does), so this one may fail.
             let _ = conn.execute_batch("ROLLBACK");
-            if !conn.is_autocommit() {
-                self.conn = None;
-            }
+        }
+        // A connection still in a transaction is closed; the next batch opens another.
+        if conn.is_autocommit() {
+            self.conn = Some(conn);
         }
         r.map(|()| out)
     }
